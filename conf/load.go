@@ -1,0 +1,142 @@
+package conf
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+)
+
+// Host answers the questions about this machine that `lvsd check` reports
+// as warnings (the file is valid, the host may not be the one it is for)
+// and `lvsd run` refuses to start on.
+type Host interface {
+	Hostname() string
+	HasInterface(name string) bool
+	Executable(path string) error
+}
+
+// Load reads, parses and validates the file at path against this machine.
+// The Config is nil when the diagnostics hold an error.
+func Load(path string) (*Config, hcl.Diagnostics) {
+	src, err := os.ReadFile(path)
+	if err != nil {
+		return nil, hcl.Diagnostics{{
+			Severity: hcl.DiagError,
+			Summary:  "Cannot read configuration",
+			Detail:   err.Error(),
+		}}
+	}
+	return Parse(src, path, ThisHost{})
+}
+
+// Parse validates src, named filename in diagnostics, against host.
+func Parse(src []byte, filename string, host Host) (*Config, hcl.Diagnostics) {
+	f, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
+	if diags.HasErrors() {
+		return nil, diags
+	}
+	d := &decoder{diags: diags}
+	cfg := d.file(f.Body, host)
+	cfg.File = filename
+	sortByPosition(d.diags)
+	if d.diags.HasErrors() {
+		return nil, d.diags
+	}
+	return cfg, d.diags
+}
+
+// hostProblem marks a diagnostic about this machine rather than the file.
+type hostProblem struct{}
+
+// IsHostProblem reports whether diag is about this machine (an interface
+// or script missing here) rather than about the file.
+func IsHostProblem(diag *hcl.Diagnostic) bool {
+	_, ok := diag.Extra.(hostProblem)
+	return ok
+}
+
+func (d *decoder) hostWarnf(rng hcl.Range, summary, detail string, args ...any) {
+	d.warnf(rng, summary, detail, args...)
+	d.diags[len(d.diags)-1].Extra = hostProblem{}
+}
+
+// WriteDiagnostics prints each diagnostic as
+// "FILE:LINE,COL: summary; detail", warnings marked as such.
+func WriteDiagnostics(w io.Writer, diags hcl.Diagnostics) {
+	for _, diag := range diags {
+		fmt.Fprintln(w, FormatDiagnostic(diag))
+	}
+}
+
+// FormatDiagnostic renders one diagnostic on one line.
+func FormatDiagnostic(diag *hcl.Diagnostic) string {
+	var b strings.Builder
+	if s := diag.Subject; s != nil {
+		fmt.Fprintf(&b, "%s:%d,%d: ", s.Filename, s.Start.Line, s.Start.Column)
+	}
+	if diag.Severity == hcl.DiagWarning {
+		b.WriteString("warning: ")
+	}
+	b.WriteString(diag.Summary)
+	if diag.Detail != "" {
+		b.WriteString("; ")
+		b.WriteString(strings.Join(strings.Fields(diag.Detail), " "))
+	}
+	return b.String()
+}
+
+// ThisHost is the machine lvsd runs on.
+type ThisHost struct{}
+
+func (ThisHost) Hostname() string {
+	h, err := os.Hostname()
+	if err != nil {
+		return "lvsd"
+	}
+	return h
+}
+
+func (ThisHost) HasInterface(name string) bool {
+	_, err := net.InterfaceByName(name)
+	return err == nil
+}
+
+// Executable checks that path names an executable regular file; a bare
+// name is looked up in PATH.
+func (ThisHost) Executable(path string) error {
+	if !filepath.IsAbs(path) {
+		_, err := exec.LookPath(path)
+		return err
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	if !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0 {
+		return fmt.Errorf("%s is not an executable file", path)
+	}
+	return nil
+}
+
+// sortByPosition orders diagnostics as they appear in the file, so the
+// operator reads them top to bottom.
+func sortByPosition(diags hcl.Diagnostics) {
+	sort.SliceStable(diags, func(i, j int) bool {
+		a, b := diags[i].Subject, diags[j].Subject
+		if a == nil || b == nil {
+			return a == nil && b != nil
+		}
+		if a.Start.Line != b.Start.Line {
+			return a.Start.Line < b.Start.Line
+		}
+		return a.Start.Column < b.Start.Column
+	})
+}

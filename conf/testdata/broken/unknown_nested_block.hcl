@@ -1,0 +1,8 @@
+vrrp "VI_1" {
+  interface         = "eth0"
+  virtual_router_id = 51
+  virtual_ips       = ["192.0.2.100/24"]
+  garps { # want: Unsupported block type
+    repeat = 3
+  }
+}
