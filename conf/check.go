@@ -52,8 +52,6 @@ func (d *decoder) check(b *hcl.Block) (hc healthcheck.Config, a attrs, ok bool) 
 		Interval: DefaultCheckInterval,
 		Rise:     DefaultCheckRise,
 		Fall:     DefaultCheckFall,
-		HTTP:     healthcheck.HTTPCheck{Path: "/", Method: "GET", TLSVerify: true},
-		DNS:      healthcheck.DNSCheck{Type: 1},
 	}
 	a, _ = d.content(b.Body, checkSchemas[kind])
 	a.duration("interval", 10*time.Millisecond, time.Hour, &hc.Interval)
@@ -72,10 +70,12 @@ func (d *decoder) check(b *hcl.Block) (hc healthcheck.Config, a attrs, ok bool) 
 
 	switch kind {
 	case healthcheck.HTTP:
+		hc.HTTP = healthcheck.HTTPCheck{Path: "/", Method: "GET", TLSVerify: true}
 		d.httpCheck(a, &hc.HTTP)
 	case healthcheck.Script:
 		a.argv("command", &hc.Script.Command)
 	case healthcheck.DNS:
+		hc.DNS.Type = healthcheck.DNSA
 		if a.str("name", &hc.DNS.Name) && !validDomain(hc.DNS.Name) {
 			d.errorf(a.rng("name"), "Invalid name", "%q is not a domain name", hc.DNS.Name)
 		}

@@ -103,7 +103,7 @@ func (d *decoder) virtualServer(b *hcl.Block) *serviceSrc {
 	if svc.Persistence%time.Second != 0 {
 		d.errorf(a.rng("persistence"), "Invalid persistence", "the kernel keeps persistence in whole seconds; %s is not", svc.Persistence)
 	}
-	if svc.Port == 0 && svc.FWMark == 0 && hasAddr && svc.Persistence == 0 {
+	if svc.Address.IsValid() && svc.Port == 0 && svc.Persistence == 0 {
 		d.errorf(a.rng("address"), "Port 0 needs persistence", "a service on all ports (port 0) is only valid with persistence set")
 	}
 	a.integer("quorum", 1, math.MaxInt32, &vs.Quorum)

@@ -79,8 +79,11 @@ type DNSCheck struct {
 // DNSType is a DNS record type (RFC 1035 §3.2.2 and successors).
 type DNSType uint16
 
+// DNSA is the default record type asked for.
+const DNSA DNSType = 1
+
 var dnsTypes = map[string]DNSType{
-	"A": 1, "NS": 2, "CNAME": 5, "SOA": 6, "PTR": 12, "MX": 15, "TXT": 16, "AAAA": 28, "SRV": 33,
+	"A": DNSA, "NS": 2, "CNAME": 5, "SOA": 6, "PTR": 12, "MX": 15, "TXT": 16, "AAAA": 28, "SRV": 33,
 }
 
 func (t DNSType) String() string {

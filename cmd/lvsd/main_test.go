@@ -1,0 +1,114 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+func run(args ...string) (code int, stdout, stderr string) {
+	var out, errOut bytes.Buffer
+	code = dispatch(args, &out, &errOut)
+	return code, out.String(), errOut.String()
+}
+
+func TestCheckExamples(t *testing.T) {
+	files, _ := filepath.Glob("../../examples/*.hcl")
+	if len(files) < 5 {
+		t.Fatalf("want at least 5 examples, found %d", len(files))
+	}
+	for _, f := range files {
+		code, out, errOut := run("check", "-c", f)
+		if code != exitOK {
+			t.Errorf("lvsd check -c %s: exit %d\n%s", f, code, errOut)
+			continue
+		}
+		if !regexp.MustCompile(`^.+: valid: \d+ VRRP instances?, \d+ virtual servers?, \d+ real servers?\n$`).MatchString(out) {
+			t.Errorf("%s: summary line %q", f, out)
+		}
+		// Warnings are about this host (interfaces, scripts), never the file.
+		for _, line := range strings.Split(strings.TrimSpace(errOut), "\n") {
+			if line != "" && !strings.Contains(line, ": warning: ") {
+				t.Errorf("%s: unexpected output %q", f, line)
+			}
+		}
+	}
+}
+
+func TestCheckThreeErrors(t *testing.T) {
+	code, out, errOut := run("check", "-c", "testdata/three-errors.hcl")
+	if code != exitFail {
+		t.Errorf("exit %d, want %d", code, exitFail)
+	}
+	if out != "" {
+		t.Errorf("stdout %q, want nothing", out)
+	}
+	want := []string{
+		"testdata/three-errors.hcl:3,23: virtual_router_id out of range; 300 is not within 1..255",
+		`testdata/three-errors.hcl:9,15: Unknown scheduler; "fastest" is not a kernel scheduler; use one of rr wrr lc wlc lblc lblcr dh sh sed nq fo ovf mh`,
+		`testdata/three-errors.hcl:12,5: Unsupported argument; An argument named "wieght" is not expected here. Did you mean "weight"?`,
+		"testdata/three-errors.hcl: invalid: 3 problems",
+	}
+	if got := strings.Split(strings.TrimSpace(errOut), "\n"); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("stderr:\n%s\nwant:\n%s", errOut, strings.Join(want, "\n"))
+	}
+}
+
+func TestCheckUnreadable(t *testing.T) {
+	code, _, errOut := run("check", "-c", "testdata/does-not-exist.hcl")
+	if code != exitFail || !strings.Contains(errOut, "Cannot read configuration; open testdata/does-not-exist.hcl: no such file or directory") {
+		t.Errorf("exit %d, stderr %q", code, errOut)
+	}
+}
+
+func TestCommandLine(t *testing.T) {
+	cases := []struct {
+		args []string
+		code int
+		text string
+	}{
+		{[]string{"version"}, exitOK, "lvsd dev (commit unknown"},
+		{[]string{"frobnicate"}, exitUsage, `unknown command "frobnicate"`},
+		{nil, exitUsage, "usage: lvsd COMMAND"},
+		{[]string{"check", "extra"}, exitUsage, "usage: lvsd check"},
+		{[]string{"check", "-x"}, exitUsage, "flag provided but not defined: -x"},
+		{[]string{"run"}, exitFail, "lvsd run: not implemented in this build yet"},
+	}
+	for _, c := range cases {
+		code, out, errOut := run(c.args...)
+		if code != c.code || !strings.Contains(out+errOut, c.text) {
+			t.Errorf("lvsd %v: exit %d, output %q; want exit %d with %q", c.args, code, out+errOut, c.code, c.text)
+		}
+	}
+}
+
+// TestBinaryExitCodes runs the built binary, since exit codes are the
+// contract scripts rely on.
+func TestBinaryExitCodes(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "lvsd")
+	build := exec.Command("go", "build", "-o", bin, ".")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	for args, want := range map[string]int{
+		"check -c ../../examples/dr.hcl":     0,
+		"check -c testdata/three-errors.hcl": 1,
+		"version":                            0,
+	} {
+		err := exec.Command(bin, strings.Fields(args)...).Run()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatal(err)
+		}
+		if code != want {
+			t.Errorf("lvsd %s: exit %d, want %d", args, code, want)
+		}
+	}
+}

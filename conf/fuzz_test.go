@@ -1,0 +1,28 @@
+package conf
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// FuzzParse: no input panics the parser, and a Config comes back exactly
+// when there is no error.
+func FuzzParse(f *testing.F) {
+	for _, glob := range []string{"testdata/*/*.hcl", "../examples/*.hcl"} {
+		files, _ := filepath.Glob(glob)
+		for _, file := range files {
+			src, err := os.ReadFile(file)
+			if err != nil {
+				f.Fatal(err)
+			}
+			f.Add(src)
+		}
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		cfg, diags := Parse(src, "fuzz.hcl", labHost)
+		if (cfg == nil) != diags.HasErrors() {
+			t.Fatalf("config %v with diagnostics %v", cfg != nil, diags)
+		}
+	})
+}
