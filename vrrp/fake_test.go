@@ -1,9 +1,9 @@
 package vrrp
 
 import (
+	"context"
 	"io"
 	"log/slog"
-	"context"
 	"net/netip"
 	"slices"
 	"sync"

@@ -50,7 +50,7 @@ type Instance struct {
 	faults         map[string]string // cause key → description; any → Fault
 	scriptOK       map[string]bool   // last result of each tracked script
 	versionWarned  bool
-	downCause      string // why the master-down timer runs: the cause if it fires
+	downCause      string    // why the master-down timer runs: the cause if it fires
 	preemptSince   time.Time // when a lower priority master was first followed under preempt_delay
 	last           Event
 	sent, received uint64
