@@ -52,7 +52,7 @@ test-vm:
 
 # Removes namespaces left by an interrupted lab run.
 lab-sweep:
-	$(GO) run ./test/lab/cmd/lab-sweep
+	$(GO) run ./test/lab/labsweep
 
 bench:
 	@echo "lvsd bench: no benchmarks yet: failover, health-check and IPVS apply figures land with the VRRP, health-check and sync capabilities."
