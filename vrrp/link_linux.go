@@ -1,0 +1,190 @@
+package vrrp
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+
+	"github.com/mdlayher/arp"
+	"github.com/mdlayher/ethernet"
+	"github.com/mdlayher/ndp"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// PrimaryAddress is the address an instance on ifname speaks from when
+// source_ip is not set: for IPv4 the first global address that is not one
+// of the VIPs, for IPv6 the link-local address (RFC 5798 §5.1.2.1).
+func PrimaryAddress(ifname string, v6 bool, vips []netip.Prefix) (netip.Addr, error) {
+	link, err := netlink.LinkByName(ifname)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("interface %s: %w", ifname, err)
+	}
+	family := netlink.FAMILY_V4
+	if v6 {
+		family = netlink.FAMILY_V6
+	}
+	addrs, err := netlink.AddrList(link, family)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("addresses of %s: %w", ifname, err)
+	}
+outer:
+	for _, a := range addrs {
+		ip, ok := netip.AddrFromSlice(a.IP)
+		if !ok {
+			continue
+		}
+		ip = ip.Unmap()
+		if v6 != ip.IsLinkLocalUnicast() {
+			continue
+		}
+		for _, v := range vips {
+			if v.Addr() == ip {
+				continue outer
+			}
+		}
+		return ip, nil
+	}
+	kind := "IPv4"
+	if v6 {
+		kind = "link-local IPv6"
+	}
+	return netip.Addr{}, fmt.Errorf("interface %s has no %s address to send adverts from; add one or set source_ip", ifname, kind)
+}
+
+// Netlink holds VIPs on interfaces through rtnetlink.
+type Netlink struct{}
+
+// AddVIPs adds the VIPs, skipping those present. IPv6 VIPs skip duplicate
+// address detection: the VRRP election already made the address ours.
+func (Netlink) AddVIPs(ifname string, vips []netip.Prefix) error {
+	link, err := netlink.LinkByName(ifname)
+	if err != nil {
+		return fmt.Errorf("interface %s: %w", ifname, err)
+	}
+	var errs []error
+	for _, v := range vips {
+		a := &netlink.Addr{IPNet: prefixNet(v)}
+		if v.Addr().Is6() {
+			a.Flags = unix.IFA_F_NODAD
+		}
+		if err := netlink.AddrAdd(link, a); err != nil && !errors.Is(err, unix.EEXIST) {
+			errs = append(errs, fmt.Errorf("add %s to %s: %w", v, ifname, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// RemoveVIPs removes the VIPs, skipping those absent.
+func (Netlink) RemoveVIPs(ifname string, vips []netip.Prefix) error {
+	link, err := netlink.LinkByName(ifname)
+	if err != nil {
+		return fmt.Errorf("interface %s: %w", ifname, err)
+	}
+	var errs []error
+	for _, v := range vips {
+		err := netlink.AddrDel(link, &netlink.Addr{IPNet: prefixNet(v)})
+		if err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) && !errors.Is(err, unix.ENOENT) {
+			errs = append(errs, fmt.Errorf("remove %s from %s: %w", v, ifname, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func prefixNet(p netip.Prefix) *net.IPNet {
+	bits := p.Addr().BitLen()
+	return &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), bits)}
+}
+
+// LinkAnnouncer sends gratuitous ARP (request form, sender = target = VIP,
+// to broadcast) for IPv4 VIPs and unsolicited, overriding neighbour
+// advertisements to all-nodes (RFC 4861 §7.2.6) for IPv6 VIPs.
+type LinkAnnouncer struct {
+	mu   sync.Mutex
+	arps map[string]*arp.Client
+	ndps map[string]*ndp.Conn
+}
+
+var allNodes = netip.MustParseAddr("ff02::1")
+
+func (l *LinkAnnouncer) Announce(ifname string, ips []netip.Addr) error {
+	ifi, err := net.InterfaceByName(ifname)
+	if err != nil {
+		return fmt.Errorf("interface %s: %w", ifname, err)
+	}
+	var errs []error
+	for _, ip := range ips {
+		if ip.Is4() {
+			errs = append(errs, l.garp(ifi, ip))
+		} else {
+			errs = append(errs, l.unsolicitedNA(ifi, ip))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (l *LinkAnnouncer) garp(ifi *net.Interface, ip netip.Addr) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c := l.arps[ifi.Name]
+	if c == nil {
+		var err error
+		if c, err = arp.Dial(ifi); err != nil {
+			return fmt.Errorf("ARP socket on %s: %w", ifi.Name, err)
+		}
+		if l.arps == nil {
+			l.arps = map[string]*arp.Client{}
+		}
+		l.arps[ifi.Name] = c
+	}
+	p, err := arp.NewPacket(arp.OperationRequest, ifi.HardwareAddr, ip, ethernet.Broadcast, ip)
+	if err != nil {
+		return err
+	}
+	if err := c.WriteTo(p, ethernet.Broadcast); err != nil {
+		return fmt.Errorf("gratuitous ARP for %s on %s: %w", ip, ifi.Name, err)
+	}
+	return nil
+}
+
+func (l *LinkAnnouncer) unsolicitedNA(ifi *net.Interface, ip netip.Addr) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	c := l.ndps[ifi.Name]
+	if c == nil {
+		var err error
+		if c, _, err = ndp.Listen(ifi, ndp.LinkLocal); err != nil {
+			return fmt.Errorf("NDP socket on %s: %w", ifi.Name, err)
+		}
+		if l.ndps == nil {
+			l.ndps = map[string]*ndp.Conn{}
+		}
+		l.ndps[ifi.Name] = c
+	}
+	na := &ndp.NeighborAdvertisement{
+		Override:      true,
+		TargetAddress: ip,
+		Options:       []ndp.Option{&ndp.LinkLayerAddress{Direction: ndp.Target, Addr: ifi.HardwareAddr}},
+	}
+	if err := c.WriteTo(na, nil, allNodes); err != nil {
+		return fmt.Errorf("neighbour advertisement for %s on %s: %w", ip, ifi.Name, err)
+	}
+	return nil
+}
+
+// Close releases the announcer's sockets.
+func (l *LinkAnnouncer) Close() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var errs []error
+	for _, c := range l.arps {
+		errs = append(errs, c.Close())
+	}
+	for _, c := range l.ndps {
+		errs = append(errs, c.Close())
+	}
+	l.arps, l.ndps = nil, nil
+	return errors.Join(errs...)
+}
