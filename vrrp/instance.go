@@ -302,15 +302,21 @@ func (in *Instance) masterReceive(a Advert, src netip.Addr) {
 	local := in.priority()
 	switch {
 	case a.Priority == 0:
-		// Another router resigned: assert ourselves at once.
+		// Another master resigned (RFC 5798 §6.4.3: advertise at once).
+		// The link may have learnt its MAC for the VIPs: announce ours.
+		in.reasserts++
 		in.sendAdvert(local)
 		in.adver.Reset(in.cfg.AdvertInterval)
+		in.announce()
 	case a.Priority > local || a.Priority == local && src.Compare(in.deps.LocalIP) > 0:
 		in.masterIP, in.masterPrio = src, a.Priority
 		if in.cfg.Version == V3 {
 			in.masterAdverInt = a.Interval
 		}
-		in.leaveMaster(false)
+		// Resign as we go: if the other master heard nothing from us
+		// (its advert won the race after a split brain), this tells it
+		// to re-announce the VIPs that clients may know by our MAC.
+		in.leaveMaster(true)
 		in.armDown()
 		in.transition(Backup, fmt.Sprintf("higher priority advert from %s (priority %d, ours %d)", src, a.Priority, local))
 	default:

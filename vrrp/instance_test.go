@@ -244,6 +244,32 @@ func TestSplitBrainHeals(t *testing.T) {
 	})
 }
 
+// When the winner's advert reaches the loser first after a split brain,
+// the loser resigns with priority 0, so the winner still re-announces.
+func TestSplitBrainHealWinnerSpeaksFirst(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := &wire{}
+		hi := w.add(t, "192.0.2.11", testConfig("HI", 150), nil)
+		lo := w.add(t, "192.0.2.12", testConfig("LO", 100), nil)
+		time.Sleep(10 * time.Second)
+		lo.setCut(true)
+		time.Sleep(5 * time.Second)
+		// Heal just before HI's next advert and well before LO's.
+		next := hi.lastSent().Add(time.Second)
+		time.Sleep(time.Until(next) - time.Millisecond)
+		before := len(hi.announcements())
+		lo.setCut(false)
+		time.Sleep(time.Millisecond)
+		synctest.Wait()
+		if lo.state() != Backup {
+			t.Fatalf("LO %s right after HI's advert", lo.state())
+		}
+		if len(hi.announcements()) <= before {
+			t.Error("HI did not re-announce after LO resigned")
+		}
+	})
+}
+
 // A tracked interface going down moves the master to Fault (resigning
 // with priority 0); the peer takes over after skew; back up, the instance
 // returns as backup and preempts by the normal rules.

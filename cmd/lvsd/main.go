@@ -25,14 +25,14 @@ const (
 
 var commands = map[string]command{
 	"check":   {"validate a configuration file", cmdCheck},
+	"run":     {"run the daemon in the foreground", cmdRun},
+	"status":  {"show the state of the running daemon", cmdStatus},
 	"version": {"print version and build", cmdVersion},
 }
 
 // pending are contract commands that later capabilities implement; they
 // fail clearly instead of looking unknown.
 var pending = map[string]string{
-	"run":               "run the daemon",
-	"status":            "show the state of the running daemon",
 	"reload":            "ask the daemon to reload its configuration",
 	"drill":             "run a planned failover drill",
 	"ipvs":              "show the kernel IPVS table",

@@ -76,7 +76,9 @@ func TestCommandLine(t *testing.T) {
 		{nil, exitUsage, "usage: lvsd COMMAND"},
 		{[]string{"check", "extra"}, exitUsage, "usage: lvsd check"},
 		{[]string{"check", "-x"}, exitUsage, "flag provided but not defined: -x"},
-		{[]string{"run"}, exitFail, "lvsd run: not implemented in this build yet"},
+		{[]string{"drill"}, exitFail, "lvsd drill: not implemented in this build yet"},
+		{[]string{"status", "-s", "/nonexistent/lvsd.sock"}, exitFail, "cannot reach lvsd at /nonexistent/lvsd.sock"},
+		{[]string{"run", "-c", "testdata/three-errors.hcl"}, exitFail, "is invalid; nothing started"},
 	}
 	for _, c := range cases {
 		code, out, errOut := run(c.args...)

@@ -1,0 +1,67 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/lvsd/lvsd/conf"
+)
+
+func cmdRun(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	file := fs.String("c", DefaultConfig, "configuration `FILE`")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "usage: lvsd run [-c FILE]\n\nRuns the daemon in the foreground until SIGTERM or SIGINT.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
+		return exitUsage
+	}
+	cfg, diags := conf.Load(*file)
+	if diags.HasErrors() {
+		conf.WriteDiagnostics(stderr, diags)
+		fmt.Fprintf(stderr, "lvsd run: %s is invalid; nothing started\n", *file)
+		return exitFail
+	}
+	// `check` warns about what this host lacks; `run` cannot work without it.
+	if len(diags) > 0 {
+		conf.WriteDiagnostics(stderr, diags)
+		fmt.Fprintln(stderr, "lvsd run: this host does not match the configuration; nothing started")
+		return exitFail
+	}
+	log := newLogger(cfg.Global, stderr)
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+
+	d, err := newDaemon(cfg, log)
+	if err == nil {
+		err = d.run(ctx, hup)
+	}
+	if err != nil {
+		log.Error("lvsd stopped", "err", err)
+		return exitFail
+	}
+	return exitOK
+}
+
+func newLogger(g conf.Global, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: g.LogLevel}
+	if g.LogFormat == conf.LogJSON {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+var errNoIPVS = errors.New("the kernel has no IPVS (ip_vs): /proc/net/ip_vs is missing and the module cannot be loaded here; a configuration without virtual_server blocks runs VRRP only")

@@ -1,0 +1,182 @@
+//go:build lab
+
+package e2e
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/lvsd/lvsd/vrrp"
+)
+
+// Failover bounds are the RFC's plus this slack: process scheduling on a
+// loaded 2-core machine, the observer's capture, and the polling.
+const slack = 400 * time.Millisecond
+
+const advert = 500 * time.Millisecond
+
+func instanceHCL(prio int, extra string) string {
+	return fmt.Sprintf(`
+vrrp "VI_1" {
+  interface         = "eth0"
+  virtual_router_id = 51
+  priority          = %d
+  advert_interval   = %q
+  virtual_ips       = ["192.0.2.100/24"]
+  garp {
+    delay  = "2s"
+    repeat = 2
+  }
+%s
+}
+`, prio, advert.String(), extra)
+}
+
+func waitState(t *testing.T, p *lvsdProc, state string, timeout time.Duration) {
+	t.Helper()
+	waitFor(t, timeout, p.name()+" becomes "+state, func() bool { return p.state() == state })
+}
+
+// TestPairFailover: election, unplanned and planned failover, each seen
+// by the observer as a GARP from the new master and a moved neighbour
+// entry.
+func TestPairFailover(t *testing.T) {
+	p := newPairLab(t)
+	a := startLvsd(t, p.a, instanceHCL(150, ""))
+	b := startLvsd(t, p.b, instanceHCL(100, ""))
+
+	// Election: the higher priority is master and alone holds the VIP.
+	waitState(t, a, "MASTER", 5*time.Second)
+	waitState(t, b, "BACKUP", time.Second)
+	if !holdsVIP(t, p.a) || holdsVIP(t, p.b) {
+		t.Fatalf("VIP held by dir-a %v, dir-b %v; want dir-a only", holdsVIP(t, p.a), holdsVIP(t, p.b))
+	}
+	p.learnVIP()
+	if mac := p.neighborMAC(); !bytes.Equal(mac, p.aLink.MAC()) {
+		t.Fatalf("observer's VIP entry %s, want dir-a's %s", mac, p.aLink.MAC())
+	}
+
+	// Unplanned: SIGKILL. dir-b takes over within master_down + slack of
+	// the kill (the kill lands up to one advert after the last one, so
+	// this bound is the RFC's, not looser).
+	killed := time.Now()
+	a.kill()
+	bound := vrrp.MasterDown(vrrp.V3, 100, advert) + slack
+	took := p.arps.waitGARP(t, killed, p.bLink.MAC(), 2*bound)
+	t.Logf("SIGKILL: first GARP from dir-b %s after the kill (bound 3×%s + skew + slack = %s)", took, advert, bound)
+	if took > bound {
+		t.Errorf("takeover took %s, bound %s", took, bound)
+	}
+	waitState(t, b, "MASTER", time.Second)
+	waitFor(t, time.Second, "observer's VIP entry moves to dir-b", func() bool { return bytes.Equal(p.neighborMAC(), p.bLink.MAC()) })
+	if !holdsVIP(t, p.b) {
+		t.Error("dir-b is master without the VIP")
+	}
+
+	// dir-a returns with the higher priority and preempts.
+	a = startLvsd(t, p.a, instanceHCL(150, ""))
+	waitState(t, a, "MASTER", 5*time.Second)
+	waitState(t, b, "BACKUP", time.Second)
+	waitFor(t, time.Second, "observer's VIP entry moves back to dir-a", func() bool { return bytes.Equal(p.neighborMAC(), p.aLink.MAC()) })
+	if holdsVIP(t, p.b) {
+		t.Error("dir-b kept the VIP after stepping down")
+	}
+
+	// Planned: SIGTERM sends priority 0; dir-b takes over after skew.
+	stopped := time.Now()
+	a.terminate()
+	if holdsVIP(t, p.a) {
+		t.Error("dir-a still holds the VIP after SIGTERM")
+	}
+	bound = vrrp.Skew(vrrp.V3, 100, advert) + slack
+	took = p.arps.waitGARP(t, stopped, p.bLink.MAC(), 5*time.Second)
+	t.Logf("SIGTERM: first GARP from dir-b %s after the signal (bound skew + slack = %s)", took, bound)
+	if took > bound {
+		t.Errorf("planned takeover took %s, bound %s", took, bound)
+	}
+	waitFor(t, time.Second, "observer's VIP entry moves to dir-b", func() bool { return bytes.Equal(p.neighborMAC(), p.bLink.MAC()) })
+}
+
+// TestNoPreempt: with preempt = false, a returning higher priority router
+// leaves the current master alone.
+func TestNoPreempt(t *testing.T) {
+	p := newPairLab(t)
+	b := startLvsd(t, p.b, instanceHCL(100, ""))
+	waitState(t, b, "MASTER", 5*time.Second)
+	a := startLvsd(t, p.a, instanceHCL(150, "  preempt = false"))
+	waitState(t, a, "BACKUP", time.Second)
+	// Several master_down intervals: nothing may change.
+	time.Sleep(3 * vrrp.MasterDown(vrrp.V3, 150, advert))
+	if a.state() != "BACKUP" || b.state() != "MASTER" {
+		t.Fatalf("dir-a %s, dir-b %s; preempt = false must keep dir-b master", a.state(), b.state())
+	}
+	if s := a.instance(); s.Master != "192.0.2.12" {
+		t.Errorf("dir-a follows master %q, want 192.0.2.12", s.Master)
+	}
+}
+
+// TestSplitBrainHeal: a silent partition (carrier stays up) makes two
+// masters; the heal leaves one within one advert interval, and the
+// remaining master re-announces the VIP.
+func TestSplitBrainHeal(t *testing.T) {
+	p := newPairLab(t)
+	a := startLvsd(t, p.a, instanceHCL(150, ""))
+	b := startLvsd(t, p.b, instanceHCL(100, ""))
+	waitState(t, a, "MASTER", 5*time.Second)
+	waitState(t, b, "BACKUP", time.Second)
+
+	p.bLink.Cut()
+	waitState(t, b, "MASTER", vrrp.MasterDown(vrrp.V3, 100, advert)+2*slack)
+	if a.state() != "MASTER" || !holdsVIP(t, p.a) || !holdsVIP(t, p.b) {
+		t.Fatalf("cut link: dir-a %s; VIP on dir-a %v, dir-b %v; want two masters holding it", a.state(), holdsVIP(t, p.a), holdsVIP(t, p.b))
+	}
+
+	healed := time.Now()
+	p.bLink.Heal()
+	waitState(t, b, "BACKUP", advert+slack)
+	took := time.Since(healed)
+	t.Logf("split brain healed %s after the link came back (bound one advert interval %s + slack)", took, advert)
+	if a.state() != "MASTER" || holdsVIP(t, p.b) {
+		t.Errorf("after heal: dir-a %s, dir-b holds VIP %v", a.state(), holdsVIP(t, p.b))
+	}
+	waitFor(t, time.Second, "dir-a re-sends GARP after the heal", func() bool {
+		_, ok := p.arps.first(healed, vip, p.aLink.MAC())
+		return ok
+	})
+	if s := a.instance(); s.Reasserts == 0 {
+		t.Error("dir-a counted no re-assertion")
+	}
+}
+
+// TestTrackedInterfaceFault: the master's tracked interface loses carrier;
+// it goes to FAULT and dir-b takes over; carrier back, dir-a returns to
+// BACKUP and preempts by the normal rules.
+func TestTrackedInterfaceFault(t *testing.T) {
+	p := newPairLab(t)
+	uplink := p.a.Connect(p.lab.Network("uplink"), netip198("198.51.100.11/24"))
+	a := startLvsd(t, p.a, instanceHCL(150, `  track_interfaces = ["eth1"]`))
+	b := startLvsd(t, p.b, instanceHCL(100, ""))
+	waitState(t, a, "MASTER", 5*time.Second)
+	waitState(t, b, "BACKUP", time.Second)
+
+	down := time.Now()
+	uplink.Down()
+	waitState(t, a, "FAULT", 2*time.Second)
+	took := p.arps.waitGARP(t, down, p.bLink.MAC(), 3*time.Second)
+	t.Logf("tracked interface down: dir-b announced after %s (dir-a resigned with priority 0: bound skew + slack)", took)
+	if bound := vrrp.Skew(vrrp.V3, 100, advert) + slack; took > bound {
+		t.Errorf("takeover took %s, bound %s", took, bound)
+	}
+	if s := a.instance(); len(s.Faults) != 1 || s.Faults[0] != "tracked interface eth1 down" {
+		t.Errorf("faults %q", s.Faults)
+	}
+	if holdsVIP(t, p.a) {
+		t.Error("dir-a holds the VIP in FAULT")
+	}
+
+	uplink.Up()
+	waitState(t, a, "MASTER", vrrp.MasterDown(vrrp.V3, 150, advert)+2*time.Second)
+	waitState(t, b, "BACKUP", time.Second)
+}
