@@ -143,9 +143,13 @@ func testConfig(name string, prio uint8) Config {
 	}
 }
 
-// add starts a node on the wire; call inside a synctest bubble.
-func (w *wire) add(t *testing.T, ip string, cfg Config, scripts map[string]TrackScript) *node {
+// add starts a node on the wire; call inside a synctest bubble. Options
+// set the node up before its instance starts.
+func (w *wire) add(t *testing.T, ip string, cfg Config, scripts map[string]TrackScript, opts ...func(*node)) *node {
 	n := &node{t: t, w: w, ip: netip.MustParseAddr(ip), cfg: cfg, vips: map[netip.Prefix]bool{}}
+	for _, o := range opts {
+		o(n)
+	}
 	n.inst = NewInstance(cfg, Deps{
 		Transport: n, Addresser: n, Announcer: n, LocalIP: n.ip, TrackScripts: scripts,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),

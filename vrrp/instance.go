@@ -151,6 +151,10 @@ func (in *Instance) startup(cause string) {
 		in.becomeMaster(cause + ": address owner (priority 255)")
 		return
 	}
+	// A daemon killed while master left its VIPs behind; a backup must
+	// not answer for them (RFC 5798 §6.4.2: a backup MUST NOT respond to
+	// ARP for the VIPs).
+	in.removeVIPs()
 	in.armDown()
 	in.transition(Backup, cause)
 }

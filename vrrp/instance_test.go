@@ -329,3 +329,22 @@ func TestTrackScripts(t *testing.T) {
 		}
 	})
 }
+
+// A backup starting on a host where a killed daemon left the VIPs removes
+// them: two hosts must not answer ARP for a VIP.
+func TestStartupRemovesStaleVIPs(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := &wire{}
+		hi := w.add(t, "192.0.2.11", testConfig("HI", 150), nil)
+		time.Sleep(5 * time.Second)
+		leftBehind := func(n *node) { n.vips[vipPrefix] = true }
+		lo := w.add(t, "192.0.2.12", testConfig("LO", 100), nil, leftBehind)
+		synctest.Wait()
+		if lo.state() != Backup || lo.holds() {
+			t.Errorf("LO %s holding the VIP %v; want BACKUP without it", lo.state(), lo.holds())
+		}
+		if !hi.holds() {
+			t.Error("HI lost its VIP")
+		}
+	})
+}

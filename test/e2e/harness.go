@@ -173,8 +173,14 @@ func (p *proc) signal(s syscall.Signal) {
 	}
 }
 
+// kill SIGKILLs the whole process group, so that a daemon's helpers
+// (keepalived's VRRP child) die as unplanned as the daemon itself.
 func (p *proc) kill() {
-	p.signal(syscall.SIGKILL)
+	select {
+	case <-p.done:
+	default:
+		syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	}
 	<-p.done
 }
 
