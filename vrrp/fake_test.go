@@ -32,6 +32,8 @@ type node struct {
 	sent      []sentAdvert
 	vips      map[netip.Prefix]bool
 	announced []time.Time
+	onEvent   func(Event) // also told of each transition
+	group     *Group
 }
 
 type sentAdvert struct {
@@ -152,11 +154,15 @@ func (w *wire) add(t *testing.T, ip string, cfg Config, scripts map[string]Track
 	}
 	n.inst = NewInstance(cfg, Deps{
 		Transport: n, Addresser: n, Announcer: n, LocalIP: n.ip, TrackScripts: scripts,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Log:   slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Group: n.group,
 		OnEvent: func(e Event) {
 			n.mu.Lock()
 			n.events = append(n.events, e)
 			n.mu.Unlock()
+			if n.onEvent != nil {
+				n.onEvent(e)
+			}
 		},
 	})
 	w.mu.Lock()

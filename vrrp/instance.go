@@ -26,7 +26,10 @@ type Deps struct {
 	// OnEvent is called for every transition, in order, from the
 	// instance's goroutine. It must not block for long.
 	OnEvent func(Event)
-	Log     *slog.Logger
+	// Group is the sync group the instance belongs to, if any: it may
+	// hold back a takeover while another member still hears a master.
+	Group *Group
+	Log   *slog.Logger
 }
 
 // Instance runs one virtual router: the state machine of RFC 5798 §6.4
@@ -42,6 +45,9 @@ type Instance struct {
 	ctl      chan func()
 	done     chan struct{}
 	overflow atomic.Uint64 // packets dropped because rx was full
+	// heardUntil is when the master this backup follows is due to be
+	// declared down (UnixNano; 0: following none). Read by the group.
+	heardUntil atomic.Int64
 
 	state          State
 	masterAdverInt time.Duration // Master_Adver_Interval, learnt from the master (v3)
@@ -112,6 +118,15 @@ func (in *Instance) Run(ctx context.Context) {
 			in.sendAdvert(in.priority())
 			in.adver.Reset(in.cfg.AdvertInterval)
 		case <-in.down.C:
+			in.heardUntil.Store(0)
+			if g := in.deps.Group; g != nil {
+				if other := g.hearsMaster(in); other != "" {
+					in.log.Info("takeover held back: a sync group member still hears its master", "member", other)
+					in.armDown()
+					in.heardUntil.Store(0)
+					continue
+				}
+			}
 			in.becomeMaster(in.downCause)
 		case <-in.preempt.C:
 			if in.state == Backup && in.masterPrio < in.priority() {
@@ -299,6 +314,13 @@ func (in *Instance) backupReceive(a Advert, src netip.Addr) {
 		in.masterAdverInt = a.Interval
 	}
 	in.armDown()
+	in.heardUntil.Store(time.Now().Add(in.masterDown()).UnixNano())
+}
+
+// followsMaster reports whether the instance, as a backup, hears a live
+// master now.
+func (in *Instance) followsMaster() bool {
+	return time.Now().UnixNano() < in.heardUntil.Load()
 }
 
 // masterReceive is the Master state's ADVERTISEMENT event (RFC 5798 §6.4.3).
@@ -335,6 +357,7 @@ func (in *Instance) masterReceive(a Advert, src netip.Addr) {
 }
 
 func (in *Instance) becomeMaster(cause string) {
+	in.heardUntil.Store(0)
 	in.down.Stop()
 	in.preempt.Stop()
 	in.preemptSince = time.Time{}

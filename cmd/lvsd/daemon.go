@@ -66,9 +66,17 @@ func (d *daemon) run(ctx context.Context, hup <-chan os.Signal) error {
 	defer stopInstances()
 	notifyCtx, stopNotify := context.WithCancel(context.Background())
 	defer stopNotify()
+	groups := map[string]*vrrp.Group{} // instance name → its sync group
+	for _, sg := range d.cfg.SyncGroups {
+		g := vrrp.NewGroup(sg.Name)
+		for _, name := range sg.Instances {
+			groups[name] = g
+		}
+		go g.Run(instCtx)
+	}
 	var wg sync.WaitGroup
 	for _, ic := range d.cfg.Instances {
-		in, err := d.newInstance(notifyCtx, ic, scripts)
+		in, err := d.newInstance(notifyCtx, ic, scripts, groups[ic.Name])
 		if err != nil {
 			return err
 		}
@@ -110,7 +118,7 @@ func (d *daemon) run(ctx context.Context, hup <-chan os.Signal) error {
 	return nil
 }
 
-func (d *daemon) newInstance(notifyCtx context.Context, ic vrrp.Config, scripts map[string]vrrp.TrackScript) (*vrrp.Instance, error) {
+func (d *daemon) newInstance(notifyCtx context.Context, ic vrrp.Config, scripts map[string]vrrp.TrackScript, group *vrrp.Group) (*vrrp.Instance, error) {
 	v6 := ic.IPv6()
 	key := socketKey{ic.Interface, v6}
 	sock := d.sockets[key]
@@ -129,15 +137,26 @@ func (d *daemon) newInstance(notifyCtx context.Context, ic vrrp.Config, scripts 
 		}
 	}
 	notifier := vrrp.NewNotifier(notifyCtx, ic.Name, ic.Notify, d.runner, d.log)
+	onEvent := notifier.Notify
+	if group != nil {
+		onEvent = func(ev vrrp.Event) {
+			notifier.Notify(ev)
+			group.Observe(ev)
+		}
+	}
 	in := vrrp.NewInstance(ic, vrrp.Deps{
 		Transport:    sock.Transport(src, ic.UnicastPeers),
 		Addresser:    vrrp.Netlink{},
 		Announcer:    d.announcer,
 		LocalIP:      src,
 		TrackScripts: scripts,
-		OnEvent:      notifier.Notify,
+		OnEvent:      onEvent,
+		Group:        group,
 		Log:          d.log,
 	})
+	if group != nil {
+		group.Add(in)
+	}
 	if err := sock.Register(ic.VRID, in, len(ic.UnicastPeers) == 0); err != nil {
 		return nil, fmt.Errorf("instance %s: %w", ic.Name, err)
 	}

@@ -84,3 +84,12 @@ func tail(s string) string {
 	}
 	return ": " + strings.ReplaceAll(s, "\n", " / ")
 }
+
+// currentUserName is the user lvsd runs as.
+func currentUserName() (string, error) {
+	u, err := user.Current()
+	if err != nil {
+		return "", err
+	}
+	return u.Username, nil
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+func TestScriptRunner(t *testing.T) {
+	me, err := currentUserName()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := newScriptRunner(me)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Run(context.Background(), []string{"/bin/true"}); err != nil {
+		t.Errorf("true: %v", err)
+	}
+	err = r.Run(context.Background(), []string{"/bin/sh", "-c", "echo broken >&2; exit 3"})
+	if err == nil || !strings.Contains(err.Error(), "exit status 3: broken") {
+		t.Errorf("failing script: %v, want exit status 3 with its output", err)
+	}
+	if err := r.Run(context.Background(), []string{"/nonexistent/script"}); err == nil {
+		t.Error("missing script ran")
+	}
+}
+
+// A script that hangs is killed with every process it started: nothing of
+// it outlives the timeout.
+func TestScriptRunnerKillsProcessGroup(t *testing.T) {
+	me, _ := currentUserName()
+	r, err := newScriptRunner(me)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pidfile := filepath.Join(t.TempDir(), "child.pid")
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	script := "trap '' TERM; sleep 60 & echo $! > " + pidfile + "; wait"
+	err = r.Run(ctx, []string{"/bin/sh", "-c", script})
+	if err == nil || !strings.Contains(err.Error(), "killed after timeout") {
+		t.Fatalf("hung script: %v", err)
+	}
+	b, err := os.ReadFile(pidfile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	// The child is gone or a zombie awaiting its reaper: never running.
+	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err == nil && !strings.Contains(string(stat), ") Z ") {
+		syscall.Kill(pid, syscall.SIGKILL)
+		t.Errorf("the script's child %d survived: %s", pid, stat)
+	}
+}
+
+func TestScriptRunnerUnknownUser(t *testing.T) {
+	if _, err := newScriptRunner("no-such-user-lvsd"); err == nil {
+		t.Error("unknown script_user accepted")
+	}
+}
