@@ -43,6 +43,7 @@ test-unit:
 # A short run of each fuzz target beyond its seed corpus.
 test-fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime 15s ./conf
+	$(GO) test -run '^$$' -fuzz '^FuzzParseAdvert$$' -fuzztime 15s ./vrrp
 
 test-lab: lab-sweep
 	$(GO) test -tags lab -count=1 -p 1 -v -timeout 20m ./test/lab/... ./test/e2e/...

@@ -4,7 +4,11 @@ package e2e
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"os/exec"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,6 +61,7 @@ func TestPairFailover(t *testing.T) {
 	if mac := p.neighborMAC(); !bytes.Equal(mac, p.aLink.MAC()) {
 		t.Fatalf("observer's VIP entry %s, want dir-a's %s", mac, p.aLink.MAC())
 	}
+	checkStatusCommand(t, a, b)
 
 	// Unplanned: SIGKILL. dir-b takes over within master_down + slack of
 	// the kill (the kill lands up to one advert after the last one, so
@@ -179,4 +184,49 @@ func TestTrackedInterfaceFault(t *testing.T) {
 	uplink.Up()
 	waitState(t, a, "MASTER", vrrp.MasterDown(vrrp.V3, 150, advert)+2*time.Second)
 	waitState(t, b, "BACKUP", time.Second)
+}
+
+// checkStatusCommand runs `lvsd status` as an operator would, against the
+// master a and the backup b.
+func checkStatusCommand(t *testing.T, a, b *lvsdProc) {
+	t.Helper()
+	out, err := exec.Command(lvsdBin, "status", "-s", a.socket).CombinedOutput()
+	if err != nil {
+		t.Fatalf("lvsd status: %v\n%s", err, out)
+	}
+	text := string(out)
+	for _, want := range []string{"INSTANCE", "VI_1", "51", "eth0", "v3", "MASTER", "150", "192.0.2.11", "500ms", "192.0.2.100/24", "INIT → BACKUP", "BACKUP → MASTER", "no advert from a master"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("lvsd status lacks %q:\n%s", want, text)
+		}
+	}
+	out, err = exec.Command(lvsdBin, "status", "--json", "-s", b.socket).CombinedOutput()
+	if err != nil {
+		t.Fatalf("lvsd status --json: %v\n%s", err, out)
+	}
+	var s struct {
+		Instances []struct {
+			State             string                  `json:"state"`
+			Master            string                  `json:"master"`
+			MasterInterval    string                  `json:"master_interval"`
+			Priority          int                     `json:"priority"`
+			EffectivePriority int                     `json:"effective_priority"`
+			VIPs              []string                `json:"vips"`
+			AdvertsReceived   uint64                  `json:"adverts_received"`
+			LastTransition    struct{ To, At string } `json:"last_transition"`
+			Drops             map[string]uint64       `json:"drops"`
+		} `json:"instances"`
+	}
+	if err := json.Unmarshal(out, &s); err != nil {
+		t.Fatalf("lvsd status --json: %v\n%s", err, out)
+	}
+	in := s.Instances[0]
+	if in.State != "BACKUP" || in.Master != "192.0.2.11" || in.MasterInterval != "500ms" || in.Priority != 100 ||
+		in.EffectivePriority != 100 || len(in.VIPs) != 0 || in.AdvertsReceived == 0 || in.LastTransition.To != "BACKUP" ||
+		in.LastTransition.At == "" || in.Drops == nil {
+		t.Errorf("backup's status: %s", out)
+	}
+	if _, err := exec.Command(lvsdBin, "status", "-s", filepath.Join(t.TempDir(), "none.sock")).CombinedOutput(); err == nil {
+		t.Error("lvsd status exits 0 with no daemon")
+	}
 }

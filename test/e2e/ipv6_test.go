@@ -1,0 +1,124 @@
+//go:build lab
+
+package e2e
+
+import (
+	"bytes"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/vishvananda/netlink"
+
+	"github.com/lvsd/lvsd/test/lab"
+	"github.com/lvsd/lvsd/vrrp"
+)
+
+var vip6 = netip.MustParseAddr("2001:db8::100")
+
+func holds6(t *testing.T, h *lab.Host) bool {
+	var held bool
+	err := h.Do(func() error {
+		link, err := netlink.LinkByName("eth0")
+		if err != nil {
+			return err
+		}
+		addrs, err := netlink.AddrList(link, netlink.FAMILY_V6)
+		for _, a := range addrs {
+			if ip, ok := netip.AddrFromSlice(a.IP); ok && ip == vip6 {
+				held = true
+			}
+		}
+		return err
+	})
+	if err != nil {
+		t.Errorf("addresses of %s: %v", h.Name(), err)
+	}
+	return held
+}
+
+// TestPairFailoverIPv6: a v3 pair over IPv6 (adverts from link-local
+// addresses to ff02::12) elects one master, and on its death the backup
+// takes over and its unsolicited neighbour advertisement moves the
+// observer's entry for the VIP.
+func TestPairFailoverIPv6(t *testing.T) {
+	l := lab.New(t)
+	nw := l.Network("lan6")
+	a, b, obs := l.Host("dir-a"), l.Host("dir-b"), l.Host("obs")
+	a.Connect(nw, netip.MustParsePrefix("2001:db8::11/64"))
+	bLink := b.Connect(nw, netip.MustParsePrefix("2001:db8::12/64"))
+	obs.Connect(nw, netip.MustParsePrefix("2001:db8::50/64"))
+	cfg := func(prio int) string {
+		return `
+vrrp "VI_6" {
+  interface         = "eth0"
+  virtual_router_id = 61
+  priority          = ` + map[int]string{150: "150", 100: "100"}[prio] + `
+  advert_interval   = "500ms"
+  virtual_ips       = ["2001:db8::100/64"]
+}
+`
+	}
+	// Link-local addresses must finish duplicate address detection before
+	// they can send.
+	waitFor(t, 5*time.Second, "link-local addresses usable", func() bool { return linkLocalReady(t, a) && linkLocalReady(t, b) })
+	pa := startLvsd(t, a, cfg(150))
+	pb := startLvsd(t, b, cfg(100))
+	waitState(t, pa, "MASTER", 5*time.Second)
+	waitState(t, pb, "BACKUP", time.Second)
+	if !holds6(t, a) || holds6(t, b) {
+		t.Fatalf("VIP held by dir-a %v, dir-b %v", holds6(t, a), holds6(t, b))
+	}
+	if m := pb.instance().Master; !netip.MustParseAddr(m).IsLinkLocalUnicast() {
+		t.Errorf("backup follows master %q, want dir-a's link-local address", m)
+	}
+	err := obs.Do(func() error {
+		c, err := net.Dial("udp6", netip.AddrPortFrom(vip6, 9).String())
+		if err != nil {
+			return err
+		}
+		defer c.Close()
+		_, err = c.Write([]byte("x"))
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, 3*time.Second, "observer resolves the IPv6 VIP", func() bool { _, _, ok := obs.Neighbor(vip6); return ok })
+
+	killed := time.Now()
+	pa.kill()
+	waitState(t, pb, "MASTER", vrrp.MasterDown(vrrp.V3, 100, 500*time.Millisecond)+slack)
+	t.Logf("IPv6: dir-b master %s after the kill", time.Since(killed))
+	if !holds6(t, b) {
+		t.Error("dir-b is master without the IPv6 VIP")
+	}
+	waitFor(t, 2*time.Second, "observer's entry for the IPv6 VIP moves to dir-b", func() bool {
+		mac, _, _ := obs.Neighbor(vip6)
+		return bytes.Equal(mac, bLink.MAC())
+	})
+	if d := pb.instance().Drops; d["checksum"] > 0 || d["ttl"] > 0 || d["length"] > 0 {
+		t.Errorf("drops %v", d)
+	}
+}
+
+// linkLocalReady reports whether h's eth0 has a link-local address that
+// is no longer tentative.
+func linkLocalReady(t *testing.T, h *lab.Host) bool {
+	ready := false
+	h.Do(func() error {
+		link, err := netlink.LinkByName("eth0")
+		if err != nil {
+			return err
+		}
+		addrs, _ := netlink.AddrList(link, netlink.FAMILY_V6)
+		for _, a := range addrs {
+			if a.IP.IsLinkLocalUnicast() && a.Flags&0x40 == 0 { // IFA_F_TENTATIVE
+				ready = true
+			}
+		}
+		return nil
+	})
+	return ready
+}
