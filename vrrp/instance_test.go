@@ -348,3 +348,23 @@ func TestStartupRemovesStaleVIPs(t *testing.T) {
 		}
 	})
 }
+
+// garp.refresh re-announces the VIPs periodically while master, and
+// stops when the instance leaves master.
+func TestGARPRefresh(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := &wire{}
+		cfg := testConfig("A", 255) // owner: master at once
+		cfg.GARP = GARP{Repeat: 1, Refresh: 10 * time.Second}
+		a := w.add(t, "192.0.2.11", cfg, nil)
+		time.Sleep(35 * time.Second)
+		if got := len(a.announcements()); got != 4 { // t = 0, 10, 20, 30
+			t.Errorf("%d announcements in 35s, want 4", got)
+		}
+		a.inst.SetInterface("eth1", false) // FAULT: no more refreshes
+		time.Sleep(30 * time.Second)
+		if got := len(a.announcements()); got != 4 {
+			t.Errorf("%d announcements after leaving master, want still 4", got)
+		}
+	})
+}

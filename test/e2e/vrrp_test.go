@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -190,12 +191,15 @@ func TestTrackedInterfaceFault(t *testing.T) {
 // master a and the backup b.
 func checkStatusCommand(t *testing.T, a, b *lvsdProc) {
 	t.Helper()
+	if fi, err := os.Stat(a.socket); err != nil || fi.Mode().Perm() != 0o600 || fi.Mode().Type() != os.ModeSocket {
+		t.Errorf("control socket: %v, mode %v; want a socket with mode 0600", err, fi.Mode())
+	}
 	out, err := exec.Command(lvsdBin, "status", "-s", a.socket).CombinedOutput()
 	if err != nil {
 		t.Fatalf("lvsd status: %v\n%s", err, out)
 	}
 	text := string(out)
-	for _, want := range []string{"INSTANCE", "VI_1", "51", "eth0", "v3", "MASTER", "150", "192.0.2.11", "500ms", "192.0.2.100/24", "INIT → BACKUP", "BACKUP → MASTER", "no advert from a master"} {
+	for _, want := range []string{"INSTANCE", "VI_1", "51", "eth0", "v3", "MASTER", "150", "192.0.2.11", "500ms", "192.0.2.100/24", "BACKUP → MASTER", "no advert from a master"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("lvsd status lacks %q:\n%s", want, text)
 		}
