@@ -55,8 +55,13 @@ test-vm:
 lab-sweep:
 	$(GO) run ./test/lab/labsweep
 
-bench:
-	@echo "lvsd bench: no benchmarks yet: failover, health-check and IPVS apply figures land with the VRRP, health-check and sync capabilities."
+# Figures side by side in one run (DESIGN.md, "Benchmarks"); the raw log
+# stays in .cache/bench.log.
+bench: deps
+	@mkdir -p .cache
+	@set -o pipefail; $(GO) test -tags bench -count=1 -run 'Bench' -v -timeout 60m ./test/e2e/ 2>&1 \
+	  | tee .cache/bench.log | grep -vE '^(=== |--- |PASS$$|ok |FAIL$$|\s+[a-z_]+_test\.go:)'
+	@echo "raw log: .cache/bench.log"
 
 demo:
 	@echo "make demo: the director-pair demo lands with connection sync (issue 5); today run 'make test'." >&2
