@@ -117,7 +117,7 @@ func (l *Lab) newSpace(kind byte, name string) *space {
 	l.mu.Lock()
 	l.spaces = append(l.spaces, s) // from here on, close removes it
 	l.mu.Unlock()
-	s.nl, err = netlink.NewHandleAt(ns)
+	s.nl, err = netlink.NewHandleAt(ns, unix.NETLINK_ROUTE) // only rtnetlink: other families may be modules a kernel lacks
 	if err != nil {
 		l.t.Fatalf("lab: netlink socket in %s: %v", full, err)
 	}

@@ -1,0 +1,203 @@
+//go:build vmguest
+
+package guest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/lvsd/lvsd/test/lab"
+)
+
+// daemon is lvsd running in a lab host of the guest.
+type daemon struct {
+	t      *testing.T
+	host   *lab.Host
+	cmd    *syncCmd
+	socket string
+	config string
+}
+
+type syncCmd struct {
+	mu   sync.Mutex
+	out  bytes.Buffer
+	proc *os.Process
+	done chan struct{}
+}
+
+func (s *syncCmd) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.out.Write(p)
+}
+
+func (s *syncCmd) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.out.String()
+}
+
+// startLvsd runs lvsd in h with body as its configuration.
+func startLvsd(t *testing.T, h *lab.Host, body string) *daemon {
+	t.Helper()
+	dir := t.TempDir()
+	d := &daemon{t: t, host: h, socket: filepath.Join(dir, "lvsd.sock"), config: filepath.Join(dir, "lvsd.hcl")}
+	cfg := fmt.Sprintf("global {\n  router_id = %q\n  control_socket = %q\n}\n%s", h.Name(), d.socket, body)
+	if err := os.WriteFile(d.config, []byte(cfg), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	d.start()
+	return d
+}
+
+func (d *daemon) start() {
+	t := d.t
+	t.Helper()
+	cmd := d.host.Command(context.Background(), lvsdBin, "run", "-c", d.config)
+	sc := &syncCmd{done: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = sc, sc
+	if err := d.host.Start(cmd); err != nil {
+		t.Fatal(err)
+	}
+	sc.proc = cmd.Process
+	go func() { cmd.Wait(); close(sc.done) }()
+	d.cmd = sc
+	t.Cleanup(func() {
+		sc.proc.Signal(syscall.SIGKILL)
+		<-sc.done
+		if t.Failed() {
+			t.Logf("--- lvsd on %s:\n%s", d.host.Name(), sc.String())
+		}
+	})
+	waitFor(t, 10*time.Second, "lvsd on "+d.host.Name()+" answers", func() bool {
+		select {
+		case <-sc.done:
+			t.Fatalf("lvsd on %s exited:\n%s", d.host.Name(), sc.String())
+		default:
+		}
+		_, err := d.status()
+		return err == nil
+	})
+}
+
+// kill SIGKILLs lvsd; restart starts it again on the same configuration.
+func (d *daemon) kill() {
+	d.cmd.proc.Signal(syscall.SIGKILL)
+	<-d.cmd.done
+}
+
+func (d *daemon) restart() { d.start() }
+
+// status is the daemon's `lvsd status --json`, decoded loosely.
+func (d *daemon) status() (map[string]any, error) {
+	c, err := net.DialTimeout("unix", d.socket, time.Second)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	fmt.Fprintln(c, `{"command":"status"}`)
+	var reply struct {
+		OK     bool           `json:"ok"`
+		Error  string         `json:"error"`
+		Status map[string]any `json:"status"`
+	}
+	if err := json.NewDecoder(c).Decode(&reply); err != nil {
+		return nil, err
+	}
+	if !reply.OK {
+		return nil, fmt.Errorf("%s", reply.Error)
+	}
+	return reply.Status, nil
+}
+
+// state is the state of the daemon's first VRRP instance.
+func (d *daemon) state() string {
+	s, err := d.status()
+	if err != nil {
+		return ""
+	}
+	ins, _ := s["instances"].([]any)
+	if len(ins) == 0 {
+		return ""
+	}
+	st, _ := ins[0].(map[string]any)["state"].(string)
+	return st
+}
+
+func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %s waiting for: %s", timeout, what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// serveHTTP runs an HTTP server named name in h on addr: "/" answers the
+// name, "/healthz" answers ok, "/stream" writes a numbered line every
+// interval until the client goes away. It returns a stop function that
+// closes the listener (the server stops answering new connections).
+func serveHTTP(t *testing.T, h *lab.Host, addr netip.AddrPort, name string) (stop func()) {
+	t.Helper()
+	var l net.Listener
+	err := h.Do(func() error {
+		var err error
+		l, err = net.Listen("tcp", addr.String())
+		return err
+	})
+	if err != nil {
+		t.Fatalf("listen on %s in %s: %v", addr, h.Name(), err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, name) })
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	srv := &http.Server{Handler: mux}
+	go srv.Serve(l)
+	var once sync.Once
+	stop = func() { once.Do(func() { srv.Close() }) }
+	t.Cleanup(stop)
+	return stop
+}
+
+// get sends one HTTP request from h to addr on a fresh connection (dialled
+// inside h's namespace) and returns the body.
+func get(h *lab.Host, addr netip.AddrPort, path string) (string, error) {
+	var c net.Conn
+	err := h.Do(func() error {
+		var err error
+		c, err = net.DialTimeout("tcp", addr.String(), 2*time.Second)
+		return err
+	})
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(3 * time.Second))
+	fmt.Fprintf(c, "GET %s HTTP/1.1\r\nHost: %s\r\nConnection: close\r\n\r\n", path, addr.Addr())
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	return strings.TrimSpace(string(b)), err
+}
+
+func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }
