@@ -12,7 +12,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.dat
 
 # Build tags of the test tiers: lab (namespaces, root), vm (qemu + IPVS
 # kernel), vmguest (code that runs inside the VM).
-TAGS := lab vm vmguest
+TAGS := lab vm vmguest bench
 
 .PHONY: all build deps lint test test-unit test-fuzz test-lab test-vm bench demo clean lab-sweep
 
