@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs what lvsd's test tiers and demo need on a Debian machine:
 # iproute2 for the lab, keepalived as the VRRP interop peer, ipvsadm to
-# compare tables, and qemu + busybox + cpio + kmod to boot the IPVS kernel.
+# compare tables, nftables to mark packets for fwmark services in the VM,
+# and qemu + busybox + cpio + kmod to boot the IPVS kernel.
 # The kernel itself is fetched by test/vm into .cache/ on first use.
 set -euo pipefail
 
-packages=(qemu-system-x86 busybox-static cpio kmod xz-utils keepalived ipvsadm iproute2 tcpdump)
+packages=(qemu-system-x86 busybox-static cpio kmod xz-utils keepalived ipvsadm iproute2 tcpdump nftables)
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "setup: must run as root: the lab creates network namespaces and apt installs packages" >&2

@@ -48,15 +48,17 @@ type Module struct {
 
 // Modules returns the dependency-ordered closure of names, ready for insmod
 // one after the other. Built-in modules contribute nothing. A name the
-// kernel does not know is an error. names == nil means DefaultModules, where
-// absent schedulers are skipped instead.
+// kernel does not know is an error, except a scheduler, which is skipped.
+// names == nil means DefaultModules.
 func (k *Kernel) Modules(ctx context.Context, names []string) ([]Module, error) {
+	// Schedulers come and go across kernel versions: a missing one is
+	// skipped wherever it is asked for.
 	optional := map[string]bool{}
+	for _, n := range schedulerModules {
+		optional[n] = true
+	}
 	if names == nil {
 		names = DefaultModules()
-		for _, n := range schedulerModules {
-			optional[n] = true
-		}
 	}
 	hard, err := k.readModulesDep()
 	if err != nil {
