@@ -1,0 +1,64 @@
+//go:build bench
+
+package vm_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"regexp"
+	"testing"
+	"time"
+
+	"github.com/lvsd/lvsd/test/vm"
+)
+
+// benchLineRE finds the guest's result lines, e.g.
+// "BENCH ipvs-cold-apply services=1000 dests=10 lvsd=812.3ms ipvsadm=640.1ms ratio=1.27".
+var benchLineRE = regexp.MustCompile(`(?m)^BENCH ipvs-\S+ .*$`)
+
+// TestBenchIPVSColdApply boots the IPVS kernel and runs the guest's
+// cold-apply benchmark (1,000 services × 10 destinations by the reconciler
+// against ipvsadm -R), then re-prints its BENCH lines:
+//
+//	go test -tags bench ./test/vm/ -run Bench -v
+func TestBenchIPVSColdApply(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Fatal("the VM tier must run as root")
+	}
+	if err := vm.CheckHost(); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	k, err := vm.Prepare(ctx)
+	if err != nil {
+		t.Fatalf("prepare kernel: %v", err)
+	}
+	bin, err := vm.BuildStatic(ctx, "./test/vm/ipvsguest", "vmguest")
+	if err != nil {
+		t.Fatalf("build ipvs guest test: %v", err)
+	}
+	res, err := vm.Run(t.Context(), vm.Spec{
+		Kernel:       k,
+		Files:        map[string]string{"/usr/local/bin/ipvsguest.test": bin},
+		HostPrograms: []string{"/usr/sbin/ipvsadm"},
+		Env:          []string{"LVSD_IPVS_BENCH=1"},
+		Command:      []string{"/usr/local/bin/ipvsguest.test", "-test.v", "-test.count=1", "-test.run", "^TestBenchColdApply$"},
+		Console:      vm.LogFunc(t.Logf),
+		MemoryMB:     1024,
+		Timeout:      15 * time.Minute,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Passed {
+		t.Fatalf("guest benchmark failed with exit code %d (console above)", res.ExitCode)
+	}
+	lines := benchLineRE.FindAllString(res.Console, -1)
+	if len(lines) == 0 {
+		t.Fatal("guest printed no BENCH line")
+	}
+	for _, l := range lines {
+		fmt.Println(l)
+	}
+}

@@ -1,0 +1,251 @@
+//go:build vmguest
+
+package ipvsguest
+
+import (
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"regexp"
+	"runtime"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lvsd/lvsd/ipvs"
+	"github.com/vishvananda/netlink"
+	"github.com/vishvananda/netns"
+	"golang.org/x/sys/unix"
+)
+
+func TestMain(m *testing.M) {
+	// Same variable as vm.GuestEnvMarker; not imported to keep the guest
+	// binary free of harness code.
+	if os.Getenv("LVSD_VM_GUEST") != "1" {
+		fmt.Fprintln(os.Stderr, "ipvsguest: these tests rewrite the kernel's IPVS tables and run only inside the VM harness (go test -tags vm ./test/vm/)")
+		os.Exit(2)
+	}
+	os.Exit(m.Run())
+}
+
+// newNetns creates a network namespace with lo up (IPVS refuses
+// destinations while lo is down: without the local table every address
+// looks like a broadcast) and returns its path. Each test gets its own, so
+// its IPVS table starts empty.
+func newNetns(t *testing.T, name string) string {
+	t.Helper()
+	errc := make(chan error, 1)
+	go func() {
+		// This thread ends up in the new namespace; it stays locked so that
+		// the runtime retires it with the goroutine.
+		runtime.LockOSThread()
+		ns, err := netns.NewNamed(name)
+		if err != nil {
+			errc <- fmt.Errorf("netns.NewNamed(%q): %w", name, err)
+			return
+		}
+		defer ns.Close()
+		errc <- linkUp(ns, "lo")
+	}()
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if err := netns.DeleteNamed(name); err != nil {
+			t.Errorf("netns.DeleteNamed(%q): %v", name, err)
+		}
+	})
+	return "/run/netns/" + name
+}
+
+func linkUp(ns netns.NsHandle, name string) error {
+	h, err := netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
+	if err != nil {
+		return fmt.Errorf("netlink handle: %w", err)
+	}
+	defer h.Close()
+	l, err := h.LinkByName(name)
+	if err != nil {
+		return fmt.Errorf("find %s: %w", name, err)
+	}
+	return h.LinkSetUp(l)
+}
+
+// inNetns runs f on a thread in the namespace at path. Sockets f opens stay
+// in that namespace. The thread is retired afterwards.
+func inNetns(path string, f func() error) error {
+	errc := make(chan error, 1)
+	go func() {
+		runtime.LockOSThread()
+		ns, err := netns.GetFromPath(path)
+		if err != nil {
+			errc <- err
+			return
+		}
+		defer ns.Close()
+		if err := netns.Set(ns); err != nil {
+			errc <- fmt.Errorf("enter %s: %w", path, err)
+			return
+		}
+		errc <- f()
+	}()
+	return <-errc
+}
+
+// openKernel opens the IPVS table of the namespace at path.
+func openKernel(t *testing.T, path string) *ipvs.Netlink {
+	t.Helper()
+	k, err := ipvs.Open(path)
+	if err != nil {
+		t.Fatalf("ipvs.Open(%q): %v", path, err)
+	}
+	t.Cleanup(func() { k.Close() })
+	return k
+}
+
+// ipvsadm runs "ipvsadm args..." in the namespace at ns ("" = root).
+func ipvsadm(t *testing.T, ns string, args ...string) string {
+	t.Helper()
+	argv := append([]string{"ipvsadm"}, args...)
+	if ns != "" {
+		argv = append([]string{"nsenter", "--net=" + ns}, argv...)
+	}
+	out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", strings.Join(argv, " "), err, out)
+	}
+	return string(out)
+}
+
+var (
+	svcLineRE  = regexp.MustCompile(`^(TCP|UDP|SCTP|FWM)\s+(\S+)(\s+IPv6)?\s+(\S+)(.*)$`)
+	destLineRE = regexp.MustCompile(`^\s+->\s+(\S+)\s+(\w+)\s+(\d+)\s+(\d+)\s+(\d+)\s*$`)
+)
+
+var ipvsadmForwarding = map[string]ipvs.Forwarding{"Masq": ipvs.NAT, "Route": ipvs.Direct, "Tunnel": ipvs.Tunnel}
+
+// parseIpvsadm reads "ipvsadm -Ln" output into the model, independently of
+// package ipvs's reading: this is the stock tool's view of the kernel.
+// A netmask is only printed with persistence; otherwise it is the default.
+func parseIpvsadm(t *testing.T, out string) []ipvs.Entry {
+	t.Helper()
+	var entries []ipvs.Entry
+	for _, line := range strings.Split(out, "\n") {
+		if m := svcLineRE.FindStringSubmatch(line); m != nil {
+			entries = append(entries, ipvs.Entry{Service: parseIpvsadmService(t, m)})
+			continue
+		}
+		if m := destLineRE.FindStringSubmatch(line); m != nil {
+			if len(entries) == 0 {
+				t.Fatalf("ipvsadm: destination before any service: %q", line)
+			}
+			ap, err := netip.ParseAddrPort(m[1])
+			fwd, ok := ipvsadmForwarding[m[2]]
+			w, _ := strconv.Atoi(m[3])
+			if err != nil || !ok {
+				t.Fatalf("ipvsadm: bad destination line %q", line)
+			}
+			e := &entries[len(entries)-1]
+			e.Destinations = append(e.Destinations, ipvs.Destination{Address: ap.Addr(), Port: ap.Port(), Weight: w, Forwarding: fwd})
+		}
+	}
+	return entries
+}
+
+func parseIpvsadmService(t *testing.T, m []string) ipvs.Service {
+	var s ipvs.Service
+	if m[1] == "FWM" {
+		mark, err := strconv.ParseUint(m[2], 10, 32)
+		if err != nil {
+			t.Fatalf("ipvsadm: bad fwmark %q", m[2])
+		}
+		s.FWMark, s.IPv6 = uint32(mark), m[3] != ""
+	} else {
+		ap, err := netip.ParseAddrPort(m[2])
+		if err != nil {
+			t.Fatalf("ipvsadm: bad address %q", m[2])
+		}
+		p, _ := ipvs.ParseProtocol(strings.ToLower(m[1]))
+		s.Address, s.Port, s.Protocol, s.IPv6 = ap.Addr(), ap.Port(), p, ap.Addr().Is6()
+	}
+	s.Scheduler = m[4]
+	s.PersistenceBits = 32
+	if s.IPv6 {
+		s.PersistenceBits = 128
+	}
+	rest := strings.Fields(m[5])
+	for i := 0; i < len(rest); i++ {
+		switch tok := rest[i]; {
+		case strings.HasPrefix(tok, "("):
+			for _, name := range strings.Split(strings.Trim(tok, "()"), ",") {
+				f, err := ipvs.ParseSchedulerFlag(s.Scheduler, name)
+				if err != nil {
+					t.Fatalf("ipvsadm: scheduler flag %q: %v", name, err)
+				}
+				s.Flags |= f
+			}
+		case tok == "persistent" && i+1 < len(rest):
+			secs, _ := strconv.Atoi(rest[i+1])
+			s.Persistence = time.Duration(secs) * time.Second
+			i++
+		case tok == "mask" && i+1 < len(rest):
+			s.PersistenceBits = maskBits(t, rest[i+1])
+			i++
+		default:
+			t.Fatalf("ipvsadm: unexpected %q in service line %q", tok, m[0])
+		}
+	}
+	return s
+}
+
+func maskBits(t *testing.T, s string) int {
+	if n, err := strconv.Atoi(s); err == nil {
+		return n
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil || !a.Is4() {
+		t.Fatalf("ipvsadm: bad mask %q", s)
+	}
+	b := a.As4()
+	v := uint32(b[0])<<24 | uint32(b[1])<<16 | uint32(b[2])<<8 | uint32(b[3])
+	n := 0
+	for v&0x80000000 != 0 {
+		v <<= 1
+		n++
+	}
+	return n
+}
+
+// opStrings renders ops for comparison.
+func opStrings(ops []ipvs.Op) []string {
+	out := make([]string, len(ops))
+	for i, op := range ops {
+		out[i] = op.String()
+	}
+	return out
+}
+
+// mustConverge fails unless the kernel behind k reads back as desired.
+func mustConverge(t *testing.T, k ipvs.Kernel, desired []ipvs.Entry) []ipvs.Entry {
+	t.Helper()
+	got, err := k.Services()
+	if err != nil {
+		t.Fatalf("Services: %v", err)
+	}
+	ops, err := ipvs.Diff(got, desired)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ops) != 0 {
+		t.Errorf("kernel differs from the desired table by:\n\t%s", strings.Join(opStrings(ops), "\n\t"))
+	}
+	return got
+}
+
+func addr(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+func entry(s ipvs.Service, ds []ipvs.Destination) ipvs.Entry {
+	return ipvs.Entry{Service: s, Destinations: ds}
+}
