@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+
+	"github.com/lvsd/lvsd/ipvs"
 	"sync"
 	"time"
 
@@ -24,6 +26,7 @@ type daemon struct {
 	announcer *vrrp.LinkAnnouncer
 	instances []*vrrp.Instance
 	byName    map[string]*vrrp.Instance
+	director  *director // nil without virtual servers
 }
 
 type socketKey struct {
@@ -32,21 +35,27 @@ type socketKey struct {
 }
 
 func newDaemon(cfg *conf.Config, log *slog.Logger) (*daemon, error) {
-	if len(cfg.VirtualServers) > 0 {
-		if _, err := os.Stat("/proc/net/ip_vs"); err != nil {
-			return nil, errNoIPVS
-		}
-	}
 	runner, err := newScriptRunner(cfg.Global.ScriptUser)
 	if err != nil {
 		return nil, err
 	}
-	return &daemon{
+	d := &daemon{
 		cfg: cfg, log: log, started: time.Now(), runner: runner,
 		sockets:   map[socketKey]*vrrp.Socket{},
 		announcer: &vrrp.LinkAnnouncer{},
 		byName:    map[string]*vrrp.Instance{},
-	}, nil
+	}
+	// A plain VRRP pair needs no IPVS; with virtual servers, fail fast.
+	if len(cfg.VirtualServers) > 0 {
+		kernel, err := ipvs.Open("")
+		if err != nil {
+			return nil, err
+		}
+		if d.director, err = newDirector(cfg, kernel, log); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
 }
 
 // run starts everything, serves until ctx ends, then stops in order:
@@ -54,9 +63,6 @@ func newDaemon(cfg *conf.Config, log *slog.Logger) (*daemon, error) {
 func (d *daemon) run(ctx context.Context, hup <-chan os.Signal) error {
 	defer d.announcer.Close()
 	defer d.closeSockets()
-	if len(d.cfg.VirtualServers) > 0 {
-		d.log.Warn("virtual_server blocks are validated but not programmed into IPVS by this build")
-	}
 	scripts := map[string]vrrp.TrackScript{}
 	for _, ts := range d.cfg.TrackScripts {
 		scripts[ts.Name] = ts
@@ -94,6 +100,14 @@ func (d *daemon) run(ctx context.Context, hup <-chan os.Signal) error {
 		wg.Wait()
 		return err
 	}
+	dirCtx, stopDirector := context.WithCancel(context.Background())
+	defer stopDirector()
+	dirDone := make(chan error, 1)
+	if d.director != nil {
+		go func() { dirDone <- d.director.run(dirCtx, d.runner) }()
+	} else {
+		close(dirDone)
+	}
 	ctl, err := d.listenControl()
 	if err != nil {
 		stopInstances()
@@ -114,6 +128,15 @@ func (d *daemon) run(ctx context.Context, hup <-chan os.Signal) error {
 	stopInstances()
 	wg.Wait()
 	stopNotify()
+	// The IPVS table stays as it is: a restart adopts it, and established
+	// connections carry on meanwhile (flush_on_stop aside).
+	stopDirector()
+	if err := <-dirDone; err != nil {
+		d.log.Error("director", "err", err)
+	}
+	if d.director != nil && d.cfg.Global.FlushOnStop {
+		d.director.flush()
+	}
 	d.log.Info("lvsd stopped")
 	return nil
 }

@@ -41,7 +41,7 @@ func TestScriptRunnerKillsProcessGroup(t *testing.T) {
 		t.Fatal(err)
 	}
 	pidfile := filepath.Join(t.TempDir(), "child.pid")
-	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second) // long enough for a loaded machine to start the child
 	defer cancel()
 	script := "trap '' TERM; sleep 60 & echo $! > " + pidfile + "; wait"
 	err = r.Run(ctx, []string{"/bin/sh", "-c", script})

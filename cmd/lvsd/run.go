@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -63,5 +62,3 @@ func newLogger(g conf.Global, w io.Writer) *slog.Logger {
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
 }
-
-var errNoIPVS = errors.New("the kernel has no IPVS (ip_vs): /proc/net/ip_vs is missing and the module cannot be loaded here; a configuration without virtual_server blocks runs VRRP only")

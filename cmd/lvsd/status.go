@@ -23,6 +23,7 @@ type statusReply struct {
 	Config    string           `json:"config"`
 	Started   time.Time        `json:"started"`
 	Instances []instanceStatus `json:"instances"`
+	Services  []serviceStatus  `json:"virtual_servers,omitempty"`
 }
 
 type instanceStatus struct {
@@ -80,6 +81,9 @@ func (d *daemon) status() *statusReply {
 			is.Drops[string(r)] = n
 		}
 		r.Instances = append(r.Instances, is)
+	}
+	if d.director != nil {
+		r.Services = d.director.status()
 	}
 	return r
 }
@@ -168,6 +172,24 @@ func printStatus(w io.Writer, s *statusReply) {
 		}
 	}
 	fmt.Fprintln(w)
+	for _, vs := range s.Services {
+		state := fmt.Sprintf("healthy weight %d, quorum %d", vs.Healthy, vs.Quorum)
+		if vs.SorryActive {
+			state += ", SORRY SERVER ACTIVE"
+		}
+		fmt.Fprintf(w, "\nvirtual_server %s: %s %s %s (%s)\n", vs.Name, vs.Service, vs.Scheduler, vs.Forwarding, state)
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  REAL SERVER\tWEIGHT\tFWD\tHEALTH\tCHECK\tLAST RESULT\tLATENCY")
+		for _, rs := range vs.RealServers {
+			health := "DOWN"
+			if rs.Healthy {
+				health = "UP"
+			}
+			fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\t%s\t%s\n", rs.Address, rs.Weight, rs.Forwarding, health,
+				dash(rs.Check), dash(rs.LastResult), dash(rs.Latency))
+		}
+		tw.Flush()
+	}
 }
 
 func dash(s string) string {

@@ -29,9 +29,12 @@ func runGuest(t *testing.T, run string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	lvsd, err := vm.BuildStaticMain(ctx, "github.com/lvsd/lvsd/cmd/lvsd")
-	if err != nil {
-		t.Fatal(err)
+	// LVSD_TEST_BINARY tests a given static build instead of this tree's.
+	lvsd := os.Getenv("LVSD_TEST_BINARY")
+	if lvsd == "" {
+		if lvsd, err = vm.BuildStaticMain(ctx, "github.com/lvsd/lvsd/cmd/lvsd"); err != nil {
+			t.Fatal(err)
+		}
 	}
 	guest, err := vm.BuildStatic(ctx, "github.com/lvsd/lvsd/test/director/guest", "vmguest")
 	if err != nil {
@@ -40,7 +43,8 @@ func runGuest(t *testing.T, run string) string {
 	res, err := vm.Run(ctx, vm.Spec{
 		Kernel:       k,
 		Files:        map[string]string{"/bin/lvsd": lvsd, "/bin/director.test": guest},
-		HostPrograms: []string{"/usr/sbin/ipvsadm"},
+		HostPrograms: []string{"/usr/sbin/ipvsadm", "/usr/sbin/nft"},
+		Modules:      append(vm.DefaultModules(), "nf_tables"),
 		Command:      []string{"/bin/director.test", "-test.v", "-test.run", run, "-test.timeout", "10m"},
 		Timeout:      12 * time.Minute,
 		MemoryMB:     1024,

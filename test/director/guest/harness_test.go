@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/netip"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -168,6 +169,20 @@ func serveHTTP(t *testing.T, h *lab.Host, addr netip.AddrPort, name string) (sto
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, name) })
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
+	mux.HandleFunc("/stream", func(w http.ResponseWriter, r *http.Request) {
+		f := w.(http.Flusher)
+		for i := 0; ; i++ {
+			if _, err := fmt.Fprintf(w, "%s %d\n", name, i); err != nil {
+				return
+			}
+			f.Flush()
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(streamEvery):
+			}
+		}
+	})
 	srv := &http.Server{Handler: mux}
 	go srv.Serve(l)
 	var once sync.Once
@@ -201,3 +216,140 @@ func get(h *lab.Host, addr netip.AddrPort, path string) (string, error) {
 }
 
 func mustPrefix(s string) netip.Prefix { return netip.MustParsePrefix(s) }
+
+// streamEvery is how often /stream writes a line.
+const streamEvery = 50 * time.Millisecond
+
+// stream is a long-lived HTTP connection reading /stream line by line:
+// it records every line's number and the longest gap between lines.
+type stream struct {
+	mu      sync.Mutex
+	server  string
+	next    int
+	lines   int
+	gaps    []time.Duration
+	last    time.Time
+	err     error
+	missing int // numbers skipped or repeated: bytes lost or duplicated
+	done    chan struct{}
+	conn    net.Conn
+}
+
+func openStream(t *testing.T, h *lab.Host, addr netip.AddrPort) *stream {
+	t.Helper()
+	var c net.Conn
+	err := h.Do(func() error {
+		var err error
+		c, err = net.DialTimeout("tcp", addr.String(), 2*time.Second)
+		return err
+	})
+	if err != nil {
+		t.Fatalf("stream to %s: %v", addr, err)
+	}
+	fmt.Fprintf(c, "GET /stream HTTP/1.1\r\nHost: %s\r\n\r\n", addr.Addr())
+	s := &stream{done: make(chan struct{}), conn: c, last: time.Now()}
+	go s.read(bufio.NewReader(c))
+	t.Cleanup(func() { c.Close(); <-s.done })
+	return s
+}
+
+func (s *stream) read(r *bufio.Reader) {
+	defer close(s.done)
+	resp, err := http.ReadResponse(r, nil)
+	if err != nil {
+		s.fail(err)
+		return
+	}
+	br := bufio.NewReader(resp.Body)
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			s.fail(err)
+			return
+		}
+		var name string
+		var n int
+		if _, err := fmt.Sscanf(line, "%s %d", &name, &n); err != nil {
+			s.fail(fmt.Errorf("garbled line %q", line))
+			return
+		}
+		now := time.Now()
+		s.mu.Lock()
+		if s.server == "" {
+			s.server, s.next = name, n
+		}
+		if name != s.server || n != s.next {
+			s.missing++
+		}
+		s.next = n + 1
+		s.lines++
+		s.gaps = append(s.gaps, now.Sub(s.last))
+		s.last = now
+		s.mu.Unlock()
+	}
+}
+
+func (s *stream) fail(err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err == nil {
+		s.err = err
+	}
+}
+
+// snapshot returns lines read, the longest gap, lines lost or duplicated,
+// and the error that ended the stream (nil while it runs).
+func (s *stream) snapshot() (lines int, longest time.Duration, missing int, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, g := range s.gaps {
+		longest = max(longest, g)
+	}
+	return s.lines, longest, s.missing, s.err
+}
+
+// ipvsadm runs ipvsadm in h and returns its output.
+func ipvsadm(t *testing.T, h *lab.Host, args ...string) string {
+	t.Helper()
+	cmd := h.Command(context.Background(), "/usr/sbin/ipvsadm", args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := h.Run(cmd); err != nil {
+		t.Fatalf("ipvsadm %v in %s: %v\n%s", args, h.Name(), err, out.String())
+	}
+	return out.String()
+}
+
+// ipvsTable is `ipvsadm -Ln` reduced to comparable lines: one per service
+// ("TCP 192.0.2.100:80 wrr") and one per destination under it
+// ("-> 192.0.2.21:80 Route 3").
+func ipvsTable(t *testing.T, h *lab.Host) []string {
+	t.Helper()
+	var out []string
+	for _, line := range strings.Split(ipvsadm(t, h, "-Ln"), "\n") {
+		f := strings.Fields(line)
+		switch {
+		case len(f) >= 3 && (f[0] == "TCP" || f[0] == "UDP" || f[0] == "SCTP" || f[0] == "FWM"):
+			out = append(out, strings.Join(f[:3], " ")+flagsOf(f[3:]))
+		case len(f) >= 4 && f[0] == "->" && f[1] != "RemoteAddress:Port":
+			out = append(out, strings.Join(f[:4], " "))
+		}
+	}
+	return out
+}
+
+// flagsOf keeps the persistence and scheduler flags of a service line.
+func flagsOf(f []string) string {
+	if len(f) == 0 {
+		return ""
+	}
+	return " " + strings.Join(f, " ")
+}
+
+// combined runs cmd in h and returns its output.
+func combined(h *lab.Host, cmd *exec.Cmd) (string, error) {
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := h.Run(cmd)
+	return out.String(), err
+}

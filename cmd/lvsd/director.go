@@ -1,0 +1,268 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/lvsd/lvsd/conf"
+	"github.com/lvsd/lvsd/healthcheck"
+	"github.com/lvsd/lvsd/ipvs"
+)
+
+// director keeps the kernel's IPVS table equal to what the health of the
+// real servers asks for. Both nodes of a pair run it alike, so the
+// backup's table is ready when it takes over. It applies differences
+// only: it never flushes, and at start it adopts the table it finds.
+type director struct {
+	log    *slog.Logger
+	rec    *ipvs.Reconciler
+	kernel ipvs.Kernel
+	mon    *healthcheck.Monitor
+	notify chan []string // notify_up/notify_down, run in order
+
+	mu       sync.Mutex
+	services []*dirService
+	servers  map[healthcheck.Key]*dirServer
+	dirty    chan struct{} // coalesces reconciles
+}
+
+type dirService struct {
+	cfg    conf.VirtualServer
+	vs     ipvs.VirtualService
+	quorum ipvs.QuorumState
+	down   bool // last reported quorum state, for logging changes
+}
+
+type dirServer struct {
+	svc *dirService
+	idx int // in svc.vs.RealServers
+	cfg conf.RealServer
+}
+
+func serverKey(vs conf.VirtualServer, rs conf.RealServer) healthcheck.Key {
+	return healthcheck.Key(vs.Name + "/" + rs.Destination.String())
+}
+
+// newDirector opens the kernel's IPVS, applies the global timeouts and
+// builds the services, each real server starting as the kernel has it:
+// present with a weight means up (a restart keeps serving), otherwise it
+// waits for rise successes.
+func newDirector(cfg *conf.Config, kernel ipvs.Kernel, log *slog.Logger) (*director, error) {
+	d := &director{
+		log: log, kernel: kernel, rec: ipvs.NewReconciler(kernel),
+		servers: map[healthcheck.Key]*dirServer{},
+		dirty:   make(chan struct{}, 1),
+		notify:  make(chan []string, 256),
+	}
+	if ops, err := d.rec.ApplyTimeouts(cfg.Global.IPVSTimeouts); err != nil {
+		return nil, fmt.Errorf("IPVS timeouts: %w", err)
+	} else {
+		d.logOps(ops)
+	}
+	current, err := kernel.Services()
+	if err != nil {
+		return nil, fmt.Errorf("reading the IPVS table: %w", err)
+	}
+	inKernel := map[string]bool{}
+	for _, e := range current {
+		for _, dst := range e.Destinations {
+			if dst.Weight > 0 {
+				inKernel[e.Service.Key().String()+"|"+dst.String()] = true
+			}
+		}
+	}
+	for _, vsc := range cfg.VirtualServers {
+		s := &dirService{cfg: vsc, vs: ipvs.VirtualService{
+			Service: vsc.Service, Quorum: vsc.Quorum, Hysteresis: vsc.Hysteresis,
+			Sorry: vsc.SorryServer, InhibitOnFailure: vsc.InhibitOnFailure,
+		}}
+		for i, rs := range vsc.RealServers {
+			up := rs.Check == nil || inKernel[vsc.Service.Key().String()+"|"+rs.Destination.String()]
+			s.vs.RealServers = append(s.vs.RealServers, ipvs.RealServer{Destination: rs.Destination, Healthy: up})
+			d.servers[serverKey(vsc, rs)] = &dirServer{svc: s, idx: i, cfg: rs}
+		}
+		d.services = append(d.services, s)
+	}
+	return d, nil
+}
+
+// run starts the checks and reconciles until ctx ends.
+func (d *director) run(ctx context.Context, runner healthcheck.Runner) error {
+	d.mon = healthcheck.NewMonitor(ctx, d.onHealth)
+	for key, srv := range d.servers {
+		if srv.cfg.Check == nil {
+			continue
+		}
+		initial := healthcheck.Down
+		if srv.svc.vs.RealServers[srv.idx].Healthy {
+			initial = healthcheck.Up
+		}
+		t, err := healthcheck.NewTarget(key, srv.cfg.Destination.Address, *srv.cfg.Check, runner, initial)
+		if err != nil {
+			return fmt.Errorf("check of %s: %w", key, err)
+		}
+		if err := d.mon.Add(t); err != nil {
+			return fmt.Errorf("check of %s: %w", key, err)
+		}
+	}
+	go d.runNotify(ctx, runner)
+	d.reconcile()
+	for {
+		select {
+		case <-ctx.Done():
+			d.mon.Wait()
+			return nil
+		case <-d.dirty:
+			d.reconcile()
+		}
+	}
+}
+
+// onHealth records a transition and asks for a reconcile.
+func (d *director) onHealth(ev healthcheck.Event) {
+	d.mu.Lock()
+	srv := d.servers[ev.Key]
+	if srv == nil {
+		d.mu.Unlock()
+		return
+	}
+	up := ev.State == healthcheck.Up
+	srv.svc.vs.RealServers[srv.idx].Healthy = up
+	d.mu.Unlock()
+	argv := srv.cfg.NotifyDown
+	if up {
+		argv = srv.cfg.NotifyUp
+	}
+	d.log.Info("real server "+strings.ToLower(ev.State.String()), "service", srv.svc.cfg.Name,
+		"server", srv.cfg.Destination.String(), "reason", ev.Reason, "after", ev.Count)
+	if argv != nil {
+		select {
+		case d.notify <- append(append([]string(nil), argv...), strings.ToUpper(ev.State.String()), srv.cfg.Destination.String()):
+		default:
+			d.log.Error("notify queue full; script skipped", "server", srv.cfg.Destination.String())
+		}
+	}
+	select {
+	case d.dirty <- struct{}{}:
+	default:
+	}
+}
+
+// reconcile applies the desired table of every service.
+func (d *director) reconcile() {
+	d.mu.Lock()
+	var desired []ipvs.Entry
+	for _, s := range d.services {
+		desired = append(desired, s.vs.Desired(&s.quorum))
+		if down := s.quorum.Down(); down != s.down {
+			s.down = down
+			if down {
+				d.log.Warn("service below quorum: sorry server in", "service", s.cfg.Name, "quorum", s.vs.Quorum, "healthy_weight", s.vs.HealthyWeight())
+			} else {
+				d.log.Info("service back at quorum", "service", s.cfg.Name, "healthy_weight", s.vs.HealthyWeight())
+			}
+		}
+	}
+	d.mu.Unlock()
+	start := time.Now()
+	ops, err := d.rec.Apply(desired)
+	d.logOps(ops)
+	if err != nil {
+		d.log.Error("IPVS reconcile", "err", err)
+	}
+	if len(ops) > 0 {
+		d.log.Debug("IPVS reconciled", "ops", len(ops), "took", time.Since(start))
+	}
+}
+
+func (d *director) logOps(ops []ipvs.Op) {
+	for _, op := range ops {
+		d.log.Info("ipvs", "op", op.String())
+	}
+}
+
+// runNotify runs notify_up/notify_down scripts one at a time, in order.
+func (d *director) runNotify(ctx context.Context, runner healthcheck.Runner) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case argv := <-d.notify:
+			rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+			if err := runner.Run(rctx, argv); err != nil {
+				d.log.Error("real server notify script failed", "argv", argv, "err", err)
+			}
+			cancel()
+		}
+	}
+}
+
+// serviceStatus is one virtual server in `lvsd status`.
+type serviceStatus struct {
+	Name        string             `json:"name"`
+	Service     string             `json:"service"`
+	Scheduler   string             `json:"scheduler"`
+	Forwarding  string             `json:"forwarding"`
+	Quorum      int                `json:"quorum"`
+	Healthy     int                `json:"healthy_weight"`
+	SorryActive bool               `json:"sorry_server_active"`
+	RealServers []realServerStatus `json:"real_servers"`
+}
+
+type realServerStatus struct {
+	Address    string    `json:"address"`
+	Weight     int       `json:"weight"`
+	Forwarding string    `json:"forwarding"`
+	Healthy    bool      `json:"healthy"`
+	Check      string    `json:"check,omitempty"`
+	Since      time.Time `json:"since,omitzero"`
+	LastCheck  time.Time `json:"last_check,omitzero"`
+	LastResult string    `json:"last_result,omitempty"`
+	Latency    string    `json:"latency,omitempty"`
+}
+
+func (d *director) status() []serviceStatus {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []serviceStatus
+	for _, s := range d.services {
+		ss := serviceStatus{
+			Name: s.cfg.Name, Service: s.cfg.Service.String(), Scheduler: s.cfg.Service.Scheduler,
+			Forwarding: s.cfg.Forwarding.String(), Quorum: s.vs.Quorum, Healthy: s.vs.HealthyWeight(),
+			SorryActive: s.quorum.Down() && s.vs.Sorry != nil,
+		}
+		for _, rs := range s.cfg.RealServers {
+			srv := d.servers[serverKey(s.cfg, rs)]
+			r := realServerStatus{
+				Address: rs.Destination.String(), Weight: rs.Destination.Weight,
+				Forwarding: rs.Destination.Forwarding.String(), Healthy: s.vs.RealServers[srv.idx].Healthy,
+			}
+			if rs.Check != nil {
+				r.Check = rs.Check.Kind.String()
+				if st, ok := d.mon.Status(serverKey(s.cfg, rs)); ok {
+					r.Since, r.LastCheck, r.LastResult = st.Since, st.LastCheck, st.Last.Reason
+					if st.Last.Latency > 0 {
+						r.Latency = st.Last.Latency.Round(time.Microsecond).String()
+					}
+				}
+			}
+			ss.RealServers = append(ss.RealServers, r)
+		}
+		out = append(out, ss)
+	}
+	return out
+}
+
+// flush removes the services lvsd configured, for flush_on_stop: the
+// reconciler applied against an empty desired table.
+func (d *director) flush() {
+	ops, err := d.rec.Apply(nil)
+	d.logOps(ops)
+	if err != nil {
+		d.log.Error("flush_on_stop", "err", err)
+	}
+}

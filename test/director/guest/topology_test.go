@@ -1,0 +1,136 @@
+//go:build vmguest
+
+package guest
+
+import (
+	"net"
+	"net/netip"
+	"testing"
+
+	"github.com/vishvananda/netlink"
+
+	"github.com/lvsd/lvsd/test/lab"
+)
+
+// site is a director, its real servers and a client, wired for one
+// forwarding method.
+type site struct {
+	lab      *lab.Lab
+	client   *lab.Host
+	director *lab.Host
+	rs       []*lab.Host
+	rsIP     []netip.Addr
+	vip      netip.Addr
+}
+
+// addAddr puts an address on an interface of h (lo, tunl0…), bringing the
+// interface up.
+func addAddr(t *testing.T, h *lab.Host, ifname string, p netip.Prefix) {
+	t.Helper()
+	err := h.Do(func() error {
+		link, err := netlink.LinkByName(ifname)
+		if err != nil {
+			return err
+		}
+		if err := netlink.LinkSetUp(link); err != nil {
+			return err
+		}
+		return netlink.AddrAdd(link, &netlink.Addr{IPNet: &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}})
+	})
+	if err != nil {
+		t.Fatalf("%s: add %s to %s: %v", h.Name(), p, ifname, err)
+	}
+}
+
+func sysctls(t *testing.T, h *lab.Host, kv ...string) {
+	t.Helper()
+	for i := 0; i < len(kv); i += 2 {
+		if err := h.Sysctl(kv[i], kv[i+1]); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// realServerVIP makes h accept packets for the VIP without answering ARP
+// for it: the VIP on dev (lo for DR, tunl0 for TUN) with arp_ignore=1 and
+// arp_announce=2, the usual LVS real-server setup.
+func realServerVIP(t *testing.T, h *lab.Host, dev string, vip netip.Addr) {
+	t.Helper()
+	sysctls(t, h,
+		"net.ipv4.conf.all.arp_ignore", "1", "net.ipv4.conf.all.arp_announce", "2",
+		"net.ipv4.conf.eth0.arp_ignore", "1", "net.ipv4.conf.eth0.arp_announce", "2")
+	addAddr(t, h, dev, netip.PrefixFrom(vip, 32))
+}
+
+// drSite: client, director and two real servers on one segment,
+// 192.0.2.0/24; the real servers hold the VIP on lo.
+func drSite(t *testing.T) *site {
+	l := lab.New(t)
+	lan := l.Network("lan")
+	s := &site{lab: l, client: l.Host("client"), director: l.Host("dir"), vip: netip.MustParseAddr("192.0.2.100")}
+	s.client.Connect(lan, mustPrefix("192.0.2.50/24"))
+	s.director.Connect(lan, mustPrefix("192.0.2.11/24"))
+	for i, ip := range []string{"192.0.2.21", "192.0.2.22"} {
+		h := l.Host([]string{"rs1", "rs2"}[i])
+		h.Connect(lan, netip.PrefixFrom(netip.MustParseAddr(ip), 24))
+		realServerVIP(t, h, "lo", s.vip)
+		s.rs, s.rsIP = append(s.rs, h), append(s.rsIP, netip.MustParseAddr(ip))
+	}
+	return s
+}
+
+// natSite: the client outside (203.0.113.0/24), the real servers inside
+// (198.51.100.0/24) behind the director, which routes and rewrites.
+func natSite(t *testing.T) *site {
+	l := lab.New(t)
+	out, in := l.Network("outside"), l.Network("inside")
+	s := &site{lab: l, client: l.Host("client"), director: l.Host("dir"), vip: netip.MustParseAddr("203.0.113.100")}
+	s.client.Connect(out, mustPrefix("203.0.113.50/24"))
+	s.director.Connect(out, mustPrefix("203.0.113.11/24"))
+	s.director.Connect(in, mustPrefix("198.51.100.1/24"))
+	sysctls(t, s.director, "net.ipv4.ip_forward", "1")
+	for i, ip := range []string{"198.51.100.21", "198.51.100.22"} {
+		h := l.Host([]string{"rs1", "rs2"}[i])
+		h.Connect(in, netip.PrefixFrom(netip.MustParseAddr(ip), 24))
+		if err := h.AddRoute(mustPrefix("0.0.0.0/0"), netip.MustParseAddr("198.51.100.1")); err != nil {
+			t.Fatal(err)
+		}
+		s.rs, s.rsIP = append(s.rs, h), append(s.rsIP, netip.MustParseAddr(ip))
+	}
+	return s
+}
+
+// tunSite: client and director on 192.0.2.0/24; the real servers on
+// 198.51.100.0/24 behind a router, reached by IP-in-IP, holding the VIP
+// on tunl0 and answering the client directly through their router. (Not
+// through the director: it owns the VIP, so a reply from the VIP coming
+// back into it would be a martian.)
+func tunSite(t *testing.T) *site {
+	l := lab.New(t)
+	lan, far := l.Network("lan"), l.Network("far")
+	s := &site{lab: l, client: l.Host("client"), director: l.Host("dir"), vip: netip.MustParseAddr("192.0.2.100")}
+	s.client.Connect(lan, mustPrefix("192.0.2.50/24"))
+	s.director.Connect(lan, mustPrefix("192.0.2.11/24"))
+	router := l.Host("router")
+	router.Connect(lan, mustPrefix("192.0.2.1/24"))
+	router.Connect(far, mustPrefix("198.51.100.254/24"))
+	sysctls(t, router, "net.ipv4.ip_forward", "1")
+	for _, h := range []*lab.Host{s.client, s.director} {
+		if err := h.AddRoute(mustPrefix("198.51.100.0/24"), netip.MustParseAddr("192.0.2.1")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i, ip := range []string{"198.51.100.21", "198.51.100.22"} {
+		h := l.Host([]string{"rs1", "rs2"}[i])
+		h.Connect(far, netip.PrefixFrom(netip.MustParseAddr(ip), 24))
+		if err := h.AddRoute(mustPrefix("0.0.0.0/0"), netip.MustParseAddr("198.51.100.254")); err != nil {
+			t.Fatal(err)
+		}
+		realServerVIP(t, h, "tunl0", s.vip)
+		// Decapsulated packets arrive on tunl0 from an address routed via
+		// eth0: strict reverse-path filtering would drop them.
+		sysctls(t, h, "net.ipv4.conf.all.rp_filter", "0", "net.ipv4.conf.tunl0.rp_filter", "0", "net.ipv4.conf.eth0.rp_filter", "0")
+		s.rs, s.rsIP = append(s.rs, h), append(s.rsIP, netip.MustParseAddr(ip))
+	}
+	return s
+}
