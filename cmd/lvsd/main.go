@@ -27,6 +27,7 @@ var commands = map[string]command{
 	"check":   {"validate a configuration file", cmdCheck},
 	"run":     {"run the daemon in the foreground", cmdRun},
 	"status":  {"show the state of the running daemon", cmdStatus},
+	"ipvs":    {"show the kernel IPVS table like ipvsadm -Ln", cmdIPVS},
 	"version": {"print version and build", cmdVersion},
 }
 
@@ -35,7 +36,6 @@ var commands = map[string]command{
 var pending = map[string]string{
 	"reload":            "ask the daemon to reload its configuration",
 	"drill":             "run a planned failover drill",
-	"ipvs":              "show the kernel IPVS table",
 	"import-keepalived": "convert a keepalived.conf to lvsd HCL",
 	"doctor":            "check this host for director pitfalls",
 }

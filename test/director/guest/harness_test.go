@@ -57,7 +57,12 @@ func startLvsd(t *testing.T, h *lab.Host, body string) *daemon {
 	t.Helper()
 	dir := t.TempDir()
 	d := &daemon{t: t, host: h, socket: filepath.Join(dir, "lvsd.sock"), config: filepath.Join(dir, "lvsd.hcl")}
-	cfg := fmt.Sprintf("global {\n  router_id = %q\n  control_socket = %q\n}\n%s", h.Name(), d.socket, body)
+	// The control socket goes into the file's global block, or a new one.
+	ours := fmt.Sprintf("  router_id = %q\n  control_socket = %q\n", h.Name(), d.socket)
+	cfg := "global {\n" + ours + "}\n" + body
+	if strings.Contains(body, "global {\n") {
+		cfg = strings.Replace(body, "global {\n", "global {\n"+ours, 1)
+	}
 	if err := os.WriteFile(d.config, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
 	}
