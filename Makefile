@@ -55,13 +55,21 @@ test-vm:
 lab-sweep:
 	$(GO) run ./test/lab/labsweep
 
-# Figures side by side in one run (DESIGN.md, "Benchmarks"); the raw log
-# stays in .cache/bench.log.
+# Figures side by side in one run (DESIGN.md, "Benchmarks"): each
+# benchmark adds its rows to one table, printed at the end; their own
+# detailed output stays in .cache/bench.log.
+BENCH_PKGS := ./test/e2e/ ./healthcheck/ ./test/director/ ./test/vm/
 bench: deps
-	@mkdir -p .cache
-	@set -o pipefail; $(GO) test -tags bench -count=1 -run 'Bench' -v -timeout 60m ./test/e2e/ 2>&1 \
-	  | tee .cache/bench.log | grep -vE '^(=== |--- |PASS$$|ok |FAIL$$|\s+[a-z_]+_test\.go:)'
-	@echo "raw log: .cache/bench.log"
+	@mkdir -p .cache && rm -f .cache/bench-rows.jsonl .cache/bench.log
+	@set -o pipefail; for p in $(BENCH_PKGS); do \
+	  echo "bench: $$p" >&2; \
+	  LVSD_BENCH_TABLE=$(CURDIR)/.cache/bench-rows.jsonl $(GO) test -tags bench -count=1 -run 'Bench' -v -timeout 60m $$p \
+	    >> .cache/bench.log 2>&1 || { tail -40 .cache/bench.log; exit 1; }; \
+	done
+	@echo
+	@$(GO) run ./test/benchtab/print .cache/bench-rows.jsonl
+	@echo
+	@echo "details: .cache/bench.log"
 
 demo:
 	@echo "make demo: the director-pair demo lands with connection sync (issue 5); today run 'make test'." >&2

@@ -16,6 +16,7 @@ import (
 	"bufio"
 	"context"
 	"fmt"
+	"github.com/lvsd/lvsd/test/benchtab"
 	"io"
 	"log"
 	"net"
@@ -96,6 +97,31 @@ func TestBenchHealthcheck(t *testing.T) {
 			latencies(r.closedLat, bound), latencies(r.hungL, bound))
 	}
 	fmt.Println()
+
+	var out []benchtab.Row
+	for _, r := range rows {
+		area := "health checks"
+		what := func(s string) string { return fmt.Sprintf("%s, %d servers, HTTP every %v", s, r.n, benchInterval) }
+		out = append(out,
+			benchtab.Row{Area: area, Measure: what("checker CPU (% of a core)"), Lvsd: fmt.Sprintf("%.1f%%", 100*r.cpu),
+				Reference: "the servers answering", RefValue: fmt.Sprintf("%.1f%%", 100*r.serverCPU), Ratio: r.cpu / r.serverCPU},
+			benchtab.Row{Area: area, Measure: what("peak RSS"), Lvsd: fmt.Sprintf("%d MiB", r.rssKiB/1024),
+				Reference: "per server", RefValue: fmt.Sprintf("%.1f KiB", float64(r.rssKiB)/float64(r.n))})
+		for _, l := range []struct {
+			kind string
+			ds   []time.Duration
+		}{{"listener closed", r.closedLat}, {"server hung", r.hungL}} {
+			if len(l.ds) == 0 {
+				continue
+			}
+			worst := slices.Max(l.ds)
+			out = append(out, benchtab.Row{Area: area, Measure: what(fmt.Sprintf("failure to down, %s, worst of %d", l.kind, len(l.ds))),
+				Lvsd: benchtab.Ms(worst), Reference: "fall×interval+timeout", RefValue: benchtab.Ms(bound), Ratio: benchtab.Ratio(worst, bound)})
+		}
+	}
+	if err := benchtab.Add(out...); err != nil {
+		t.Error(err)
+	}
 }
 
 func latencies(ds []time.Duration, bound time.Duration) string {

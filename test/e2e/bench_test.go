@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/lvsd/lvsd/test/benchtab"
 	"github.com/lvsd/lvsd/test/lab"
 	"github.com/lvsd/lvsd/vrrp"
 )
@@ -61,6 +62,18 @@ func TestBenchFailover(t *testing.T) {
 	tw.Flush()
 	fmt.Fprintln(&b, "\nAn unplanned failover lands up to one interval before the bound: the kill falls somewhere between two adverts.")
 	fmt.Fprint(os.Stdout, b.String())
+
+	var out []benchtab.Row
+	for _, r := range rows {
+		what := fmt.Sprintf("%s, adverts every %s, median of %d", r.kind, r.interval, drills)
+		l, k := median(r.lvsd), median(r.keepalive)
+		out = append(out,
+			benchtab.Row{Area: "VRRP failover", Measure: what, Lvsd: ms(l), Reference: "keepalived, same settings", RefValue: ms(k), Ratio: ratio(l, k)},
+			benchtab.Row{Area: "VRRP failover", Measure: what, Lvsd: ms(l), Reference: "RFC 5798 bound", RefValue: ms(r.bound), Ratio: ratio(l, r.bound)})
+	}
+	if err := benchtab.Add(out...); err != nil {
+		t.Error(err)
+	}
 }
 
 // failoverDrills runs the drills against one implementation and returns

@@ -3,8 +3,11 @@
 package vm_test
 
 import (
+	"strconv"
+
 	"context"
 	"fmt"
+	"github.com/lvsd/lvsd/test/benchtab"
 	"os"
 	"regexp"
 	"testing"
@@ -61,4 +64,15 @@ func TestBenchIPVSColdApply(t *testing.T) {
 	for _, l := range lines {
 		fmt.Println(l)
 	}
+	cold := coldApplyRE.FindStringSubmatch(res.Console)
+	if cold == nil {
+		t.Fatal("guest printed no cold-apply figure")
+	}
+	ratio, _ := strconv.ParseFloat(cold[5], 64)
+	what := fmt.Sprintf("cold apply of %s services × %s real servers, in the VM (TCG)", cold[1], cold[2])
+	if err := benchtab.Add(benchtab.Row{Area: "IPVS", Measure: what, Lvsd: cold[3] + " ms", Reference: "ipvsadm -R, same table", RefValue: cold[4] + " ms", Ratio: ratio}); err != nil {
+		t.Error(err)
+	}
 }
+
+var coldApplyRE = regexp.MustCompile(`BENCH ipvs-cold-apply services=(\d+) dests=(\d+) lvsd=([\d.]+)ms ipvsadm=([\d.]+)ms ratio=([\d.]+)`)
