@@ -1,0 +1,957 @@
+package conf
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+)
+
+// ImportNote is something of a keepalived.conf that the import did not
+// carry over as it was. Each one is also a comment in the HCL, at the
+// place the setting would have gone.
+type ImportNote struct {
+	File      string
+	Line      int
+	Statement string // the keepalived statement, as written
+	Text      string // what became of it, and why
+	// ChangesBehaviour marks what makes lvsd act differently from
+	// keepalived with this file (AH authentication, a check kind lvsd
+	// lacks, …): `lvsd import-keepalived` then exits non-zero.
+	ChangesBehaviour bool
+}
+
+func (n ImportNote) String() string {
+	kind := "note"
+	if n.ChangesBehaviour {
+		kind = "changes behaviour"
+	}
+	return fmt.Sprintf("%s:%d: %s: %s — %s", n.File, n.Line, kind, n.Statement, n.Text)
+}
+
+// ChangesBehaviour reports whether any note marks a change of behaviour.
+func ChangesBehaviour(notes []ImportNote) bool {
+	for _, n := range notes {
+		if n.ChangesBehaviour {
+			return true
+		}
+	}
+	return false
+}
+
+// ImportKeepalived reads the keepalived.conf at path, with the files it
+// includes, and returns the equivalent lvsd HCL and notes on what could
+// not be carried over as it was. The HCL is deterministic and passes lvsd's
+// validation (interfaces and programs are not looked for: that is the
+// job of `lvsd check` on the director). err is set when the input cannot
+// be read or converted (syntax, an include cycle, an unknown top-level
+// block, a value keepalived would not accept either); each of its lines
+// names the keepalived file and line. When only lvsd's validation of the
+// result fails, the HCL is returned with the error, for inspection.
+//
+// A caller such as `lvsd import-keepalived` prints the HCL, prints each
+// note, and fails when err is set or ChangesBehaviour(notes).
+func ImportKeepalived(path string) (hcl []byte, notes []ImportNote, err error) {
+	return importKeepalived(path, kaOS)
+}
+
+func importKeepalived(path string, fs kaFS) ([]byte, []ImportNote, error) {
+	r := &kaReader{fs: fs}
+	toks, err := r.file(path, kaPos{})
+	if err != nil {
+		return nil, r.notes, err
+	}
+	root, trailing, err := kaParse(toks)
+	if err != nil {
+		return nil, r.notes, err
+	}
+	c := newKAConv()
+	c.notes = r.notes
+	top := c.convert(root, trailing)
+	if len(c.errs) > 0 {
+		sort.SliceStable(c.errs, func(i, j int) bool {
+			a, b := c.errs[i].(*kaError).Pos, c.errs[j].(*kaError).Pos
+			return a.File < b.File || a.File == b.File && a.Line < b.Line
+		})
+		return nil, c.sortedNotes(), errors.Join(c.errs...)
+	}
+	out, srcOf := renderHCL(top)
+	if _, diags := Parse(out, "imported.hcl", anyHost{}); diags.HasErrors() {
+		var msgs []string
+		for _, d := range diags {
+			if d.Severity != hcl.DiagError {
+				continue
+			}
+			msg := FormatDiagnostic(d)
+			if d.Subject != nil {
+				if src, ok := srcOf[d.Subject.Start.Line]; ok {
+					msg = src.String() + ": " + d.Summary
+					if d.Detail != "" {
+						msg += "; " + strings.Join(strings.Fields(d.Detail), " ")
+					}
+				}
+			}
+			msgs = append(msgs, msg)
+		}
+		return out, c.sortedNotes(), fmt.Errorf("the converted configuration is not valid for lvsd:\n%s", strings.Join(msgs, "\n"))
+	}
+	return out, c.sortedNotes(), nil
+}
+
+// anyHost has every interface and program: the import checks the file,
+// not the machine it runs on.
+type anyHost struct{}
+
+func (anyHost) Hostname() string             { return "imported" }
+func (anyHost) HasInterface(string) bool     { return true }
+func (anyHost) Executable(path string) error { return nil }
+
+// kaConv converts the statement tree; it collects every problem.
+type kaConv struct {
+	notes []ImportNote
+	errs  []error
+
+	// from global_defs
+	global      *hBlock
+	csync       *hBlock
+	defVersion  int
+	garp        kaGARP
+	scriptUser  string // "" when not set
+	usesScripts bool
+
+	scripts   map[string]*kaScript
+	instances map[string]*kaNode
+	groups    map[string]*kaGroup // by member instance
+	vsGroups  map[string]*kaNode
+	vsNames   map[string]int
+}
+
+type kaGARP struct {
+	delay, refresh       *time.Duration
+	repeat               *int
+	delayPos, refreshPos kaPos
+	repeatPos            kaPos
+}
+
+type kaScript struct {
+	node     *kaNode
+	block    *hBlock
+	weight   int
+	reverse  bool
+	weightAt kaPos
+	refs     []kaScriptRef
+}
+
+type kaScriptRef struct {
+	instance string
+	override *int   // the instance's own weight for it
+	group    string // a sync group that zeroes the weight
+	pos      kaPos
+}
+
+// weight is the weight the instance sees, and why when it is not the
+// script's own.
+func (r kaScriptRef) weight(s *kaScript) (int, string) {
+	switch {
+	case r.group != "":
+		return 0, " (keepalived ignores track weights inside vrrp_sync_group " + r.group + ": a failure puts the group in FAULT)"
+	case r.override != nil:
+		return *r.override, " (set by vrrp_instance " + r.instance + ")"
+	}
+	return s.weight, ""
+}
+
+type kaGroup struct {
+	name     string
+	tracking bool // global_tracking or sync_group_tracking_weight: weights kept
+	tracks   []*kaNode
+}
+
+func newKAConv() *kaConv {
+	return &kaConv{
+		defVersion: 2,
+		scripts:    map[string]*kaScript{},
+		instances:  map[string]*kaNode{},
+		groups:     map[string]*kaGroup{},
+		vsGroups:   map[string]*kaNode{},
+	}
+}
+
+func (c *kaConv) errf(pos kaPos, format string, args ...any) {
+	c.errs = append(c.errs, &kaError{pos, fmt.Sprintf(format, args...)})
+}
+
+func (c *kaConv) addNote(n *kaNode, changes bool, text string) {
+	c.notes = append(c.notes, ImportNote{File: n.Pos.File, Line: n.Pos.Line, Statement: stmt(n), Text: text, ChangesBehaviour: changes})
+}
+
+func stmt(n *kaNode) string {
+	s := n.words()
+	if n.Block {
+		s += " { … }"
+	}
+	return s
+}
+
+// drop records a statement that is not carried over: a comment where it
+// would have gone, and a note.
+func (c *kaConv) drop(b *hBlock, n *kaNode, changes bool, why string) {
+	c.addNote(n, changes, "not carried over: "+why)
+	b.comment("keepalived: "+stmt(n)+" — not carried over: "+why, n.Pos, n.Comments...)
+}
+
+// adjust records a statement carried over with a change; the statement's
+// own comments stay with what it became.
+func (c *kaConv) adjust(b *hBlock, n *kaNode, changes bool, what string) {
+	c.addNote(n, changes, what)
+	b.comment("keepalived: "+stmt(n)+" — "+what, n.Pos)
+}
+
+func (c *kaConv) sortedNotes() []ImportNote {
+	sort.SliceStable(c.notes, func(i, j int) bool {
+		a, b := c.notes[i], c.notes[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		return a.Line < b.Line
+	})
+	return c.notes
+}
+
+// argument readers
+
+func (c *kaConv) nargs(n *kaNode, lo, hi int) bool {
+	if len(n.Args) < lo || (hi >= 0 && len(n.Args) > hi) {
+		switch {
+		case lo == hi && lo == 1:
+			c.errf(n.Pos, "%s takes one value", n.Key)
+		case lo == hi:
+			c.errf(n.Pos, "%s takes %d values", n.Key, lo)
+		case hi < 0:
+			c.errf(n.Pos, "%s takes at least %d values", n.Key, lo)
+		default:
+			c.errf(n.Pos, "%s takes %d to %d values", n.Key, lo, hi)
+		}
+		return false
+	}
+	return true
+}
+
+func (c *kaConv) intArg(n *kaNode, i, lo, hi int) (int, bool) {
+	if i >= len(n.Args) {
+		c.errf(n.Pos, "%s needs a value", n.Key)
+		return 0, false
+	}
+	v, err := strconv.Atoi(n.Args[i])
+	if err != nil || v < lo || v > hi {
+		c.errf(n.Pos, "%s: %q is not a whole number within %d..%d", n.Key, n.Args[i], lo, hi)
+		return 0, false
+	}
+	return v, true
+}
+
+// secondsArg reads a keepalived <TIMER>: seconds, fractions allowed.
+func (c *kaConv) secondsArg(n *kaNode, i int) (time.Duration, bool) {
+	if i >= len(n.Args) {
+		c.errf(n.Pos, "%s needs a value in seconds", n.Key)
+		return 0, false
+	}
+	f, err := strconv.ParseFloat(n.Args[i], 64)
+	if err != nil || f < 0 || f > 1e9 || math.IsNaN(f) {
+		c.errf(n.Pos, "%s: %q is not a number of seconds", n.Key, n.Args[i])
+		return 0, false
+	}
+	return time.Duration(math.Round(f*1e6)) * time.Microsecond, true
+}
+
+func kaBool(args []string) (bool, bool) {
+	if len(args) == 0 {
+		return true, true
+	}
+	switch strings.ToLower(args[0]) {
+	case "on", "true", "yes":
+		return true, true
+	case "off", "false", "no":
+		return false, true
+	}
+	return false, false
+}
+
+// command reads a script statement: the script string (split into argv
+// as keepalived splits it) and an optional user and group.
+func (c *kaConv) command(b *hBlock, n *kaNode) ([]string, bool) {
+	if len(n.Args) == 0 {
+		c.errf(n.Pos, "%s needs a script", n.Key)
+		return nil, false
+	}
+	argv, err := splitCommand(n.Args[0])
+	if err != nil || len(argv) == 0 {
+		c.errf(n.Pos, "%s: %v", n.Key, orEmpty(err))
+		return nil, false
+	}
+	c.usesScripts = true
+	if shellish(argv) {
+		c.adjust(b, n, false, fmt.Sprintf("run as the argv %s without a shell, as keepalived 2.x does; its shell syntax is passed as plain words — wrap it in [\"/bin/sh\", \"-c\", …] if a shell was meant", hList(hStrs(argv))))
+	}
+	if len(n.Args) > 1 {
+		c.scriptAs(b, n, n.Args[1])
+	}
+	return argv, true
+}
+
+func orEmpty(err error) error {
+	if err == nil {
+		return errors.New("the script is empty")
+	}
+	return err
+}
+
+// scriptAs notes a per-script user: lvsd runs every script as one user.
+func (c *kaConv) scriptAs(b *hBlock, n *kaNode, user string) {
+	eff := c.scriptUser
+	if eff == "" {
+		eff = "root"
+	}
+	if user == eff {
+		c.addNote(n, false, fmt.Sprintf("user %s not carried over: lvsd runs every script as global.script_user, which is %s too", user, eff))
+		return
+	}
+	c.addNote(n, true, fmt.Sprintf("user %s not carried over: lvsd runs every script as global.script_user (%s)", user, eff))
+	b.comment(fmt.Sprintf("keepalived: %s — runs as %s, not %s: lvsd runs every script as global.script_user", stmt(n), eff, user), n.Pos)
+}
+
+// convert turns the whole file into lvsd's top-level blocks.
+func (c *kaConv) convert(root *kaNode, trailing []string) []*hBlock {
+	// First what other blocks depend on: globals, scripts, groups.
+	for _, n := range root.Children {
+		switch n.Key {
+		case "global_defs":
+			if c.global == nil {
+				c.global = newBlock("global", n.Pos)
+			}
+			c.globalDefs(n)
+		case "vrrp_script":
+			if c.nargs(n, 1, 1) {
+				if _, dup := c.scripts[n.Args[0]]; dup {
+					c.errf(n.Pos, "vrrp_script %q is defined twice", n.Args[0])
+					continue
+				}
+				c.scripts[n.Args[0]] = &kaScript{node: n}
+			}
+		case "vrrp_instance":
+			if c.nargs(n, 1, 1) {
+				c.instances[n.Args[0]] = n
+			}
+		case "vrrp_sync_group":
+			c.preGroup(n)
+		case "virtual_server_group":
+			if c.nargs(n, 1, 1) {
+				c.vsGroups[n.Args[0]] = n
+			}
+		}
+	}
+
+	var top []*hBlock
+	globalAt := -1
+	for _, n := range root.Children {
+		if !n.Block && topLevelNeedsBlock[n.Key] {
+			c.errf(n.Pos, "%s needs a { … } block", n.Key)
+			continue
+		}
+		switch n.Key {
+		case "global_defs":
+			if globalAt < 0 {
+				globalAt = len(top)
+				c.global.comments = n.Comments
+				c.global.tail = n.Tail
+				top = append(top, c.global)
+			}
+		case "vrrp_script":
+			if s := c.scripts[argOr(n, 0)]; s != nil && s.node == n {
+				top = append(top, c.vrrpScript(s))
+			}
+		case "vrrp_instance":
+			if len(n.Args) == 1 && c.instances[n.Args[0]] == n {
+				if b := c.instance(n); b != nil {
+					top = append(top, b)
+				}
+			}
+		case "vrrp_sync_group":
+			if b := c.syncGroup(n); b != nil {
+				top = append(top, b)
+			}
+		case "virtual_server":
+			top = append(top, c.virtualServer(n)...)
+		case "virtual_server_group":
+			// Expanded where a virtual_server uses it.
+		default:
+			if why, ok := topLevelUnsupported[n.Key]; ok {
+				if n.Key == "SSL" && !sslClientCert(n) {
+					why = kaWhy{false, "lvsd's https checks do not verify the server (tls_verify = false), as keepalived's SSL_GET did not"}
+				}
+				b := newBlock("", n.Pos)
+				c.drop(b, n, why.changes, why.why)
+				top = append(top, commentOnly(b))
+				continue
+			}
+			c.errf(n.Pos, "unknown top-level block %q: keepalived.conf has global_defs, vrrp_script, vrrp_sync_group, vrrp_instance, virtual_server_group and virtual_server", n.Key)
+		}
+	}
+	c.resolveScriptWeights()
+
+	if c.usesScripts && c.scriptUser == "" {
+		if c.global == nil {
+			c.global = newBlock("global", kaPos{})
+		}
+		if globalAt < 0 {
+			top = append([]*hBlock{c.global}, top...)
+			globalAt = 0
+		}
+		c.global.attr("script_user", hStr("root"), kaPos{},
+			"keepalived ran scripts as keepalived_script if that user exists, else as root;",
+			"lvsd would run them as nobody. Prefer an unprivileged user that can run them.")
+		c.notes = append(c.notes, ImportNote{File: root.Pos.File, Line: 1, Statement: "global_defs", Text: "script_user = \"root\" is set, since keepalived ran scripts as root when keepalived_script does not exist; prefer an unprivileged user"})
+	}
+	if c.csync != nil {
+		at := globalAt + 1
+		top = append(top[:at], append([]*hBlock{c.csync}, top[at:]...)...)
+	}
+	if len(trailing) > 0 {
+		b := newBlock("", kaPos{})
+		b.comment(strings.Join(trailing, "\n"), kaPos{})
+		top = append(top, commentOnly(b))
+	}
+	return top
+}
+
+// sslClientCert reports whether an SSL block gives a client certificate,
+// which keepalived presented to the real servers.
+func sslClientCert(n *kaNode) bool {
+	for _, x := range n.Children {
+		if x.Key == "certificate" || x.Key == "key" || x.Key == "password" {
+			return true
+		}
+	}
+	return false
+}
+
+func argOr(n *kaNode, i int) string {
+	if i < len(n.Args) {
+		return n.Args[i]
+	}
+	return ""
+}
+
+// commentOnly renders a block with no type as its comment lines.
+func commentOnly(b *hBlock) *hBlock {
+	b.typ = ""
+	return b
+}
+
+var topLevelNeedsBlock = map[string]bool{
+	"global_defs": true, "vrrp_script": true, "vrrp_instance": true, "vrrp_sync_group": true,
+	"virtual_server": true, "virtual_server_group": true,
+}
+
+type kaWhy struct {
+	changes bool
+	why     string
+}
+
+var topLevelUnsupported = map[string]kaWhy{
+	"static_ipaddress":      {true, "lvsd configures no static addresses; add them with the system's network configuration"},
+	"static_routes":         {true, "lvsd configures no static routes; add them with the system's network configuration"},
+	"static_rules":          {true, "lvsd configures no static rules; add them with the system's network configuration"},
+	"static_track_group":    {false, "lvsd has no static track groups"},
+	"linkbeat_interfaces":   {false, "lvsd watches links through netlink"},
+	"linkbeat_use_polling":  {false, "lvsd watches links through netlink"},
+	"garp_group":            {false, "lvsd has no per-interface GARP pacing"},
+	"vrrp_track_process":    {false, "lvsd has no process tracking; instances that track it are noted"},
+	"track_file":            {false, "lvsd has no file tracking; instances that track it are noted"},
+	"vrrp_track_file":       {false, "lvsd has no file tracking; instances that track it are noted"},
+	"bfd_instance":          {false, "lvsd has no BFD; instances that track it are noted"},
+	"SSL":                   {true, "lvsd's https checks present no client certificate"},
+	"net_namespace":         {true, "lvsd runs in the namespace it is started in"},
+	"net_namespace_ipvs":    {true, "lvsd programs IPVS in the namespace it is started in"},
+	"namespace_with_ipsets": {false, "lvsd uses no ipsets"},
+	"instance":              {false, "lvsd names its files through control_socket"},
+	"use_pid_dir":           {false, "lvsd writes no pid file"},
+	"child_wait_time":       {false, "lvsd has no child processes to wait for"},
+}
+
+// global_defs
+
+var globalHarmless = map[string]string{
+	"notification_email":               "lvsd sends no mail; alert from its metrics or logs",
+	"notification_email_from":          "lvsd sends no mail",
+	"smtp_server":                      "lvsd sends no mail",
+	"smtp_connect_timeout":             "lvsd sends no mail",
+	"smtp_helo_name":                   "lvsd sends no mail",
+	"smtp_alert":                       "lvsd sends no mail",
+	"smtp_alert_vrrp":                  "lvsd sends no mail",
+	"smtp_alert_checker":               "lvsd sends no mail",
+	"no_email_faults":                  "lvsd sends no mail",
+	"enable_script_security":           "lvsd runs every script as global.script_user, never as root unless told so",
+	"lvs_flush":                        "lvsd adopts the IPVS table it finds and converges it by difference",
+	"vrrp_skip_check_adv_addr":         "lvsd always checks the addresses of adverts",
+	"vrrp_check_unicast_src":           "lvsd accepts unicast adverts only from its unicast_peers",
+	"vrrp_garp_interval":               "lvsd sends each burst at once",
+	"vrrp_gna_interval":                "lvsd sends each burst at once",
+	"vrrp_garp_master_refresh_repeat":  "lvsd sends one GARP per VIP on each refresh",
+	"vrrp_garp_lower_prio_delay":       "lvsd re-announces at once when it hears a lower priority",
+	"vrrp_garp_lower_prio_repeat":      "lvsd re-announces at once when it hears a lower priority",
+	"vrrp_garp_extra_if":               "lvsd announces on the instance's interface",
+	"vrrp_lower_prio_no_advert":        "lvsd answers a lower priority advert at once",
+	"vrrp_higher_prio_send_advert":     "lvsd has no such setting",
+	"vrrp_iptables":                    "lvsd installs no firewall rules",
+	"vrrp_ipsets":                      "lvsd installs no firewall rules",
+	"nftables":                         "lvsd installs no firewall rules",
+	"nftables_priority":                "lvsd installs no firewall rules",
+	"nftables_counters":                "lvsd installs no firewall rules",
+	"nftables_ifindex":                 "lvsd installs no firewall rules",
+	"vrrp_notify_priority_changes":     "lvsd has no notify FIFO",
+	"dynamic_interfaces":               "lvsd's run refuses to start on a missing interface",
+	"default_interface":                "lvsd configures no static addresses",
+	"checker_log_all_failures":         "lvsd logs every health transition",
+	"log_unknown_vrids":                "lvsd counts adverts for unknown VRIDs in its metrics",
+	"vrrp_log_unknown_vrids":           "lvsd counts adverts for unknown VRIDs in its metrics",
+	"fifo_write_vrrp_states_on_reload": "lvsd has no notify FIFO",
+	"disable_local_igmp":               "lvsd leaves IGMP alone",
+	"tmp_config_directory":             "process tuning of keepalived",
+	"config_save_dir":                  "process tuning of keepalived",
+	"process_names":                    "process tuning of keepalived",
+	"process_name":                     "process tuning of keepalived",
+	"vrrp_process_name":                "process tuning of keepalived",
+	"checker_process_name":             "process tuning of keepalived",
+	"bfd_process_name":                 "process tuning of keepalived",
+	"max_auto_priority":                "process tuning of keepalived",
+	"min_auto_priority_delay":          "process tuning of keepalived",
+	"vrrp_priority":                    "process tuning of keepalived",
+	"checker_priority":                 "process tuning of keepalived",
+	"bfd_priority":                     "process tuning of keepalived",
+	"vrrp_no_swap":                     "process tuning of keepalived",
+	"checker_no_swap":                  "process tuning of keepalived",
+	"bfd_no_swap":                      "process tuning of keepalived",
+	"vrrp_cpu_affinity":                "process tuning of keepalived",
+	"checker_cpu_affinity":             "process tuning of keepalived",
+	"bfd_cpu_affinity":                 "process tuning of keepalived",
+	"vrrp_rt_priority":                 "process tuning of keepalived",
+	"checker_rt_priority":              "process tuning of keepalived",
+	"bfd_rt_priority":                  "process tuning of keepalived",
+	"vrrp_rlimit_rttime":               "process tuning of keepalived",
+	"checker_rlimit_rttime":            "process tuning of keepalived",
+	"bfd_rlimit_rttime":                "process tuning of keepalived",
+	"child_wait_time":                  "process tuning of keepalived",
+	"instance":                         "lvsd names its files through control_socket",
+	"use_pid_dir":                      "lvsd writes no pid file",
+	"linkbeat_use_polling":             "lvsd watches links through netlink",
+	"snmp_socket":                      "lvsd exports Prometheus metrics (global.metrics_listen), not SNMP",
+	"enable_snmp_vrrp":                 "lvsd exports Prometheus metrics (global.metrics_listen), not SNMP",
+	"enable_snmp_checker":              "lvsd exports Prometheus metrics (global.metrics_listen), not SNMP",
+	"enable_snmp_rfc":                  "lvsd exports Prometheus metrics (global.metrics_listen), not SNMP",
+	"enable_snmp_rfcv2":                "lvsd exports Prometheus metrics (global.metrics_listen), not SNMP",
+	"enable_snmp_rfcv3":                "lvsd exports Prometheus metrics (global.metrics_listen), not SNMP",
+	"enable_snmp_keepalived":           "lvsd exports Prometheus metrics (global.metrics_listen), not SNMP",
+	"enable_traps":                     "lvsd exports Prometheus metrics (global.metrics_listen), not SNMP",
+	"enable_dbus":                      "lvsd has a status socket (lvsd status), not DBus",
+	"dbus_service_name":                "lvsd has a status socket (lvsd status), not DBus",
+	"vrrp_startup_delay":               "lvsd starts every instance as backup and waits master_down",
+	"random_seed":                      "lvsd has no such setting",
+	"reload_check_config":              "lvsd reload validates the file first and keeps the old one on error",
+	"umask":                            "lvsd creates its socket with mode 0600",
+	"vrrp_rx_bufs_policy":              "socket tuning of keepalived",
+	"vrrp_rx_bufs_multiplier":          "socket tuning of keepalived",
+}
+
+var globalChanges = map[string]string{
+	"startup_script":          "lvsd runs no startup script; run it from the service manager (ExecStartPre=)",
+	"startup_script_timeout":  "lvsd runs no startup script",
+	"shutdown_script":         "lvsd runs no shutdown script; run it from the service manager (ExecStopPost=)",
+	"shutdown_script_timeout": "lvsd runs no shutdown script",
+	"notify_fifo":             "lvsd has no notify FIFO; use notify scripts or the status socket",
+	"notify_fifo_script":      "lvsd has no notify FIFO; use notify scripts or the status socket",
+	"vrrp_notify_fifo":        "lvsd has no notify FIFO; use notify scripts or the status socket",
+	"vrrp_notify_fifo_script": "lvsd has no notify FIFO; use notify scripts or the status socket",
+	"lvs_notify_fifo":         "lvsd has no notify FIFO; use notify_up/notify_down",
+	"lvs_notify_fifo_script":  "lvsd has no notify FIFO; use notify_up/notify_down",
+	"net_namespace":           "lvsd runs in the namespace it is started in",
+	"net_namespace_ipvs":      "lvsd programs IPVS in the namespace it is started in",
+	"nftables_ipvs":           "lvsd installs no firewall rules for virtual server groups; each group entry is its own service",
+	"script_group":            "lvsd runs scripts with the groups of global.script_user",
+}
+
+func (c *kaConv) globalDefs(n *kaNode) {
+	g := c.global
+	for _, s := range n.Children {
+		switch s.Key {
+		case "router_id":
+			if c.nargs(s, 1, 1) {
+				g.attr("router_id", hStr(s.Args[0]), s.Pos, s.Comments...)
+			}
+		case "script_user":
+			if !c.nargs(s, 1, 2) {
+				continue
+			}
+			c.scriptUser = s.Args[0]
+			g.attr("script_user", hStr(s.Args[0]), s.Pos, s.Comments...)
+			if len(s.Args) == 2 {
+				c.adjust(g, s, false, "group "+s.Args[1]+" not carried over: lvsd runs scripts with the user's own groups")
+			}
+		case "vrrp_version":
+			if v, ok := c.intArg(s, 0, 2, 3); ok {
+				c.defVersion = v
+				g.comment(fmt.Sprintf("keepalived: %s — carried over as version = %d in each vrrp block", stmt(s), v), s.Pos, s.Comments...)
+			}
+		case "lvs_sync_daemon":
+			c.lvsSyncDaemon(g, s)
+		case "lvs_timeouts":
+			c.lvsTimeouts(g, s)
+		case "lvs_flush_on_stop":
+			g.attr("flush_on_stop", hBool(true), s.Pos, s.Comments...)
+			if len(s.Args) > 0 {
+				c.adjust(g, s, false, "carried over as flush_on_stop = true: lvsd flushes the whole table")
+			}
+		case "vrrp_garp_master_delay":
+			if d, ok := c.secondsArg(s, 0); ok {
+				d = d.Round(time.Second)
+				c.garp.delay, c.garp.delayPos = &d, s.Pos
+				g.comment("keepalived: "+stmt(s)+" — carried over into the garp block of each vrrp instance", s.Pos, s.Comments...)
+			}
+		case "vrrp_garp_master_repeat":
+			if v, ok := c.intArg(s, 0, 1, 100); ok {
+				c.garp.repeat, c.garp.repeatPos = &v, s.Pos
+				g.comment("keepalived: "+stmt(s)+" — carried over into the garp block of each vrrp instance", s.Pos, s.Comments...)
+			}
+		case "vrrp_garp_master_refresh":
+			if d, ok := c.secondsArg(s, 0); ok {
+				c.garp.refresh, c.garp.refreshPos = &d, s.Pos
+				g.comment("keepalived: "+stmt(s)+" — carried over into the garp block of each vrrp instance", s.Pos, s.Comments...)
+			}
+		case "vrrp_min_garp":
+			if on, ok := kaBool(s.Args); ok && on {
+				one, zero := 1, time.Duration(0)
+				c.garp.repeat, c.garp.delay = &one, &zero
+				c.garp.repeatPos, c.garp.delayPos = s.Pos, s.Pos
+				g.comment("keepalived: "+stmt(s)+" — carried over as garp { repeat = 1, delay = \"0s\" } in each vrrp instance", s.Pos, s.Comments...)
+			}
+		case "vrrp_mcast_group4", "vrrp_mcast_group6":
+			def := "224.0.0.18"
+			if s.Key == "vrrp_mcast_group6" {
+				def = "ff02::12"
+			}
+			if len(s.Args) == 1 && s.Args[0] == def {
+				c.drop(g, s, false, "it is the RFC group, which lvsd uses")
+				continue
+			}
+			c.drop(g, s, true, "lvsd sends adverts to the RFC group "+def+" (or unicast_peers); a peer listening on another group will not hear it")
+		case "vrrp_strict":
+			c.drop(g, s, false, "lvsd installs no firewall rules, so the VIPs accept traffic (keepalived's strict mode dropped it: no_accept), and it allows unicast and preempt_delay")
+		case "vrrp_down_timer_adverts":
+			if len(s.Args) == 1 && s.Args[0] == "3" {
+				c.drop(g, s, false, "3 adverts is what lvsd uses (RFC 5798)")
+				continue
+			}
+			c.drop(g, s, true, "lvsd's master down timer is 3 adverts plus skew (RFC 5798)")
+		default:
+			if why, ok := globalHarmless[s.Key]; ok {
+				c.drop(g, s, false, why)
+				continue
+			}
+			if why, ok := globalChanges[s.Key]; ok {
+				c.drop(g, s, true, why)
+				continue
+			}
+			c.drop(g, s, true, "not a global_defs keyword the importer knows")
+		}
+	}
+}
+
+// lvs_sync_daemon <INTERFACE> [[inst] <VRRP_INSTANCE>] [id <SYNC_ID>]
+// [maxlen <LEN>] [port <PORT>] [ttl <TTL>] [group <IP ADDR>]
+func (c *kaConv) lvsSyncDaemon(g *hBlock, s *kaNode) {
+	if !c.nargs(s, 1, -1) {
+		return
+	}
+	if c.csync != nil {
+		c.drop(g, s, true, "only one connection_sync is possible; the first one is kept")
+		return
+	}
+	cs := newBlock("connection_sync", s.Pos)
+	cs.comments = s.Comments
+	cs.attr("interface", hStr(s.Args[0]), s.Pos)
+	num := func(i int, name string, lo, hi int) {
+		if i >= len(s.Args) {
+			c.errf(s.Pos, "lvs_sync_daemon: %s needs a value", s.Args[i-1])
+			return
+		}
+		v, err := strconv.Atoi(s.Args[i])
+		if err != nil || v < lo || v > hi {
+			c.errf(s.Pos, "lvs_sync_daemon: %s %q is not within %d..%d", s.Args[i-1], s.Args[i], lo, hi)
+			return
+		}
+		cs.attr(name, hInt(v), s.Pos)
+	}
+	for i := 1; i < len(s.Args); i++ {
+		switch s.Args[i] {
+		case "inst":
+			i++
+			if i < len(s.Args) {
+				cs.attr("instance", hStr(s.Args[i]), s.Pos)
+			}
+		case "id":
+			i++
+			num(i, "sync_id", 0, 255)
+		case "maxlen":
+			i++
+			num(i, "max_len", 128, 65507)
+		case "port":
+			i++
+			num(i, "port", 1, 65535)
+		case "ttl":
+			i++
+			num(i, "ttl", 1, 255)
+		case "group":
+			i++
+			if i < len(s.Args) {
+				cs.attr("group", hStr(s.Args[i]), s.Pos)
+			}
+		default:
+			if cs.get("instance") == nil {
+				cs.attr("instance", hStr(s.Args[i]), s.Pos)
+				continue
+			}
+			c.errf(s.Pos, "lvs_sync_daemon: unknown option %q", s.Args[i])
+		}
+	}
+	if cs.get("instance") == nil {
+		cs.comment("no instance: the master and backup sync daemons both run, as with keepalived", s.Pos)
+	}
+	c.csync = cs
+	g.comment("keepalived: "+stmt(s)+" — carried over as the connection_sync block", s.Pos)
+}
+
+// lvs_timeouts [tcp SECS] [tcpfin SECS] [udp SECS]
+func (c *kaConv) lvsTimeouts(g *hBlock, s *kaNode) {
+	t := newBlock("ipvs_timeouts", s.Pos)
+	t.comments = s.Comments
+	names := map[string]string{"tcp": "tcp", "tcpfin": "tcp_fin", "tcp_fin": "tcp_fin", "udp": "udp"}
+	for i := 0; i+1 < len(s.Args); i += 2 {
+		name, ok := names[s.Args[i]]
+		v, err := strconv.Atoi(s.Args[i+1])
+		if !ok || err != nil || v < 1 {
+			c.errf(s.Pos, "lvs_timeouts: %q %q is not one of tcp, tcpfin, udp with a number of seconds", s.Args[i], s.Args[i+1])
+			return
+		}
+		t.attr(name, hDur(time.Duration(v)*time.Second), s.Pos)
+	}
+	if len(s.Args)%2 != 0 || len(s.Args) == 0 {
+		c.errf(s.Pos, "lvs_timeouts takes pairs: tcp SECS tcpfin SECS udp SECS")
+		return
+	}
+	g.nest(t)
+}
+
+// vrrp_script
+
+func (c *kaConv) vrrpScript(s *kaScript) *hBlock {
+	n := s.node
+	b := newBlock("track_script", n.Pos, n.Args[0])
+	b.comments, b.tail = n.Comments, n.Tail
+	s.block = b
+	interval := time.Second
+	var timeout *kaNode
+	hasCommand := false
+	for _, x := range n.Children {
+		switch x.Key {
+		case "script":
+			argv, ok := c.command(b, &kaNode{Key: x.Key, Args: x.Args[:min(1, len(x.Args))], Pos: x.Pos})
+			if !ok {
+				continue
+			}
+			hasCommand = true
+			b.attr("command", hList(hStrs(argv)), x.Pos, x.Comments...)
+			if len(x.Args) > 1 {
+				c.adjust(b, x, false, fmt.Sprintf("the unquoted words after %q are left out, as keepalived leaves them out: quote the whole command line", x.Args[0]))
+			}
+		case "interval":
+			if d, ok := c.secondsArg(x, 0); ok {
+				interval = max(d, 10*time.Millisecond)
+				b.attr("interval", hDur(interval), x.Pos, x.Comments...)
+			}
+		case "timeout":
+			timeout = x
+		case "weight":
+			if v, ok := c.intArg(x, 0, -254, 254); ok {
+				s.weight, s.weightAt = v, x.Pos
+				if len(x.Args) > 1 && x.Args[1] == "reverse" {
+					s.reverse = true
+					c.drop(b, x, true, "lvsd has no reversed weights: the weight applies while the script fails (negative) or succeeds (positive)")
+					continue
+				}
+				b.attr("weight", hInt(v), x.Pos, x.Comments...)
+			}
+		case "rise", "fall":
+			if v, ok := c.intArg(x, 0, 1, 100); ok {
+				b.attr(x.Key, hInt(v), x.Pos, x.Comments...)
+			}
+		case "user":
+			if c.nargs(x, 1, 2) {
+				c.usesScripts = true
+				c.scriptAs(b, x, x.Args[0])
+			}
+		case "init_fail":
+			c.drop(b, x, false, "lvsd counts a track script as failed until its first success only when rise says so")
+		default:
+			c.drop(b, x, true, "not a vrrp_script keyword the importer knows")
+		}
+	}
+	if !hasCommand {
+		c.errf(n.Pos, "vrrp_script %s has no script", n.Args[0])
+	}
+	if timeout != nil {
+		if d, ok := c.secondsArg(timeout, 0); ok {
+			if d > interval {
+				c.adjust(b, timeout, false, fmt.Sprintf("shortened to the interval (%s): lvsd ends a run before the next one starts", hDur(interval)))
+				d = interval
+			}
+			b.attr("timeout", hDur(max(d, time.Millisecond)), timeout.Pos, timeout.Comments...)
+		}
+	}
+	return b
+}
+
+// resolveScriptWeights gives each track_script the weight its instances
+// see: the instance's override, or zero inside a sync group (keepalived
+// ignores track weights of grouped instances). lvsd has one weight per
+// script, so differing weights are a change of behaviour.
+func (c *kaConv) resolveScriptWeights() {
+	names := make([]string, 0, len(c.scripts))
+	for name := range c.scripts {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		s := c.scripts[name]
+		if s.block == nil || len(s.refs) == 0 || s.reverse {
+			continue
+		}
+		w, why := s.refs[0].weight(s)
+		same := true
+		for _, r := range s.refs[1:] {
+			if rw, _ := r.weight(s); rw != w {
+				same = false
+			}
+		}
+		if !same {
+			for _, r := range s.refs {
+				rw, rwhy := r.weight(s)
+				c.notes = append(c.notes, ImportNote{File: r.pos.File, Line: r.pos.Line, Statement: "track_script " + name,
+					Text:             fmt.Sprintf("vrrp_instance %s sees weight %d%s, but lvsd has one weight per track_script (%d is kept)", r.instance, rw, rwhy, s.weight),
+					ChangesBehaviour: true})
+			}
+			s.block.comment(fmt.Sprintf("keepalived: the instances tracking %s see different weights; lvsd has one weight per script", name), s.node.Pos)
+			continue
+		}
+		if w == s.weight {
+			continue
+		}
+		text := fmt.Sprintf("keepalived: weight %d — carried over as %d, the weight its instances see%s", s.weight, w, why)
+		switch it := s.block.get("weight"); {
+		case it != nil && w == 0:
+			it.kind, it.text = hComment, text
+		case it != nil:
+			it.expr = hInt(w)
+			it.comments = append(it.comments, text)
+		default:
+			s.block.attr("weight", hInt(w), s.node.Pos, text)
+		}
+		c.notes = append(c.notes, ImportNote{File: s.node.Pos.File, Line: s.node.Pos.Line, Statement: "vrrp_script " + name,
+			Text: fmt.Sprintf("carried over with weight %d, the weight its instances see%s", w, why)})
+	}
+}
+
+// vrrp_sync_group
+
+func (c *kaConv) preGroup(n *kaNode) {
+	if !c.nargs(n, 1, 1) {
+		return
+	}
+	g := &kaGroup{name: n.Args[0]}
+	for _, x := range n.Children {
+		switch x.Key {
+		case "group":
+			for _, m := range x.Children {
+				for _, name := range append([]string{m.Key}, m.Args...) {
+					c.groups[name] = g
+				}
+			}
+		case "global_tracking", "sync_group_tracking_weight":
+			g.tracking = true
+		case "track_interface", "track_script":
+			g.tracks = append(g.tracks, x)
+		}
+	}
+}
+
+func (c *kaConv) syncGroup(n *kaNode) *hBlock {
+	if len(n.Args) != 1 {
+		return nil
+	}
+	b := newBlock("sync_group", n.Pos, n.Args[0])
+	b.comments, b.tail = n.Comments, n.Tail
+	var members []string
+	for _, x := range n.Children {
+		switch x.Key {
+		case "group":
+			for _, m := range x.Children {
+				for _, name := range append([]string{m.Key}, m.Args...) {
+					if c.instances[name] == nil {
+						c.errf(m.Pos, "vrrp_sync_group %s: no vrrp_instance %q", n.Args[0], name)
+						continue
+					}
+					members = append(members, name)
+				}
+			}
+			b.attr("instances", hList(hStrs(members)), x.Pos, x.Comments...)
+		case "track_interface", "track_script":
+			b.comment("keepalived: "+stmt(x)+" — carried over into each member vrrp instance", x.Pos, x.Comments...)
+		case "global_tracking", "sync_group_tracking_weight":
+			b.comment("keepalived: "+stmt(x)+" — carried over: the members keep their track_script weights", x.Pos, x.Comments...)
+		case "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify", "notify_deleted":
+			c.drop(b, x, true, "lvsd runs notify scripts per instance, not per group; put the script in the notify block of one member")
+		case "smtp_alert", "notify_priority_changes":
+			c.drop(b, x, false, "lvsd sends no mail and has no notify FIFO")
+		case "track_file", "track_process", "track_bfd":
+			c.drop(b, x, true, "lvsd tracks only interfaces and scripts")
+		default:
+			c.drop(b, x, true, "not a vrrp_sync_group keyword the importer knows")
+		}
+	}
+	if len(members) == 0 {
+		c.errf(n.Pos, "vrrp_sync_group %s has no group { … } of instances", n.Args[0])
+		return nil
+	}
+	return b
+}
+
+// helpers on addresses
+
+// kaAddr parses an address as keepalived writes it (no brackets).
+func kaAddr(s string) (netip.Addr, bool) {
+	a, err := netip.ParseAddr(s)
+	return a, err == nil && a.Zone() == ""
+}
+
+// hostPort writes an lvsd "IP:PORT" (or a bare IP for port 0).
+func hostPort(a netip.Addr, port int) string {
+	if port == 0 {
+		return a.String()
+	}
+	return netip.AddrPortFrom(a, uint16(port)).String()
+}

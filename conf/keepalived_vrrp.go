@@ -1,0 +1,494 @@
+package conf
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// vrrp_instance → vrrp
+
+var instanceHarmless = map[string]string{
+	"smtp_alert":                 "lvsd sends no mail",
+	"debug":                      "lvsd has global.log_level",
+	"native_ipv6":                "lvsd takes the family from the virtual IPs",
+	"skip_check_adv_addr":        "lvsd always checks the addresses of adverts",
+	"strict_mode":                "lvsd installs no firewall rules, so the VIPs accept traffic, and it allows unicast and preempt_delay",
+	"check_unicast_src":          "lvsd accepts unicast adverts only from its unicast_peers",
+	"unicast_ttl":                "lvsd sends adverts with TTL 255, as the RFCs require",
+	"unicast_fault_no_peer":      "an lvsd instance without unicast_peers uses multicast",
+	"old_unicast_checksum":       "lvsd uses the RFC 5798 checksum",
+	"garp_master_refresh_repeat": "lvsd sends one GARP per VIP on each refresh",
+	"garp_lower_prio_delay":      "lvsd re-announces at once when it hears a lower priority",
+	"garp_lower_prio_repeat":     "lvsd re-announces at once when it hears a lower priority",
+	"garp_extra_if":              "lvsd announces on the instance's interface",
+	"garp_extra_if_vmac":         "lvsd announces on the instance's interface",
+	"lower_prio_no_advert":       "lvsd answers a lower priority advert at once",
+	"higher_prio_send_advert":    "lvsd has no such setting",
+	"accept":                     "lvsd holds the VIPs as local addresses: they accept traffic",
+	"notify_priority_changes":    "lvsd has no notify FIFO",
+	"kernel_rx_buf_size":         "socket tuning of keepalived",
+	"linkbeat_use_polling":       "lvsd watches links through netlink",
+	"promote_secondaries":        "lvsd leaves the interface's settings alone",
+	"track_src_ip":               "lvsd has no such setting",
+	"use_vmac_addr":              "lvsd uses no VMAC",
+	"notify_stop_on_reload":      "lvsd keeps state across a reload",
+}
+
+var instanceChanges = map[string]string{
+	"use_vmac":                   "lvsd uses the interface's own MAC (no VMAC); peers and switches see the director's MAC move",
+	"vmac_xmit_base":             "lvsd uses no VMAC",
+	"use_ipvlan":                 "lvsd creates no ipvlan interface",
+	"vrf":                        "lvsd has no VRF support",
+	"track_file":                 "lvsd tracks only interfaces and scripts",
+	"track_process":              "lvsd tracks only interfaces and scripts; a track_script with pgrep can replace it",
+	"track_bfd":                  "lvsd tracks only interfaces and scripts",
+	"virtual_routes":             "lvsd adds no routes on becoming master; use a notify script",
+	"virtual_rules":              "lvsd adds no rules on becoming master; use a notify script",
+	"no_accept":                  "lvsd installs no firewall rules: the VIPs accept traffic",
+	"notify":                     "lvsd has no generic notify script; use notify { master backup fault stop }",
+	"notify_master_rx_lower_pri": "lvsd has no such notify script",
+	"notify_deleted":             "lvsd has no such notify script",
+	"notify_fifo":                "lvsd has no notify FIFO",
+	"mcast_dst_ip":               "lvsd sends adverts to the RFC group (or unicast_peers)",
+}
+
+type kaList struct {
+	item *hItem
+	vals []string
+	seen map[string]bool
+}
+
+func (c *kaConv) instance(n *kaNode) *hBlock {
+	name := n.Args[0]
+	b := newBlock("vrrp", n.Pos, name)
+	b.comments, b.tail = n.Comments, n.Tail
+
+	// What decides the rest: interface, family and version.
+	iface, explicitVersion := "", 0
+	var versionNode *kaNode
+	v6, trackPrimary, master := false, true, false
+	for _, x := range n.Children {
+		switch x.Key {
+		case "state":
+			master = strings.EqualFold(argOr(x, 0), "MASTER")
+		case "interface":
+			iface = argOr(x, 0)
+		case "version":
+			if v, ok := c.intArg(x, 0, 2, 3); ok {
+				explicitVersion, versionNode = v, x
+			}
+		case "virtual_ipaddress":
+			if len(x.Children) > 0 && !v6 {
+				if p, err := parseVIP(x.Children[0].Key); err == nil {
+					v6 = p.Addr().Is6()
+				}
+			}
+		case "dont_track_primary":
+			trackPrimary = false
+		}
+	}
+	version := c.defVersion
+	if explicitVersion != 0 {
+		version = explicitVersion
+	}
+	if v6 && version == 2 {
+		version = 3 // keepalived runs IPv6 instances as v3 whatever it is told
+	}
+
+	lists := map[string]*kaList{}
+	list := func(attr string, pos kaPos, comments []string, vals ...string) {
+		l := lists[attr]
+		if l == nil {
+			l = &kaList{item: b.attr(attr, "", pos, comments...), seen: map[string]bool{}}
+			lists[attr] = l
+		} else {
+			l.item.comments = append(l.item.comments, comments...)
+		}
+		for _, v := range vals {
+			if !l.seen[v] {
+				l.seen[v] = true
+				l.vals = append(l.vals, v)
+			}
+		}
+	}
+	var garp *hBlock
+	garpBlock := func(pos kaPos) *hBlock {
+		if garp == nil {
+			garp = b.child("garp", pos)
+		}
+		return garp
+	}
+	hasVRID := false
+	var notifyFirst *kaNode
+
+	trackEntry := func(x, e *kaNode, group string) {
+		// track_script entry: NAME [weight N] [reverse|noreverse|no_reverse]
+		s := c.scripts[e.Key]
+		if s == nil {
+			c.drop(b, e, false, "no vrrp_script "+strconv.Quote(e.Key)+" is defined; keepalived ignores it too")
+			return
+		}
+		ref := kaScriptRef{instance: name, pos: e.Pos}
+		for i := 0; i < len(e.Args); i++ {
+			switch e.Args[i] {
+			case "weight":
+				i++
+				v, err := strconv.Atoi(argOr(e, i))
+				if err != nil || v < -254 || v > 254 {
+					c.errf(e.Pos, "track_script %s: weight %q is not within -254..254", e.Key, argOr(e, i))
+					return
+				}
+				ref.override = &v
+			case "reverse":
+				c.addNote(e, true, "reverse not carried over: lvsd has no reversed weights")
+				b.comment("keepalived: "+stmt(e)+" — reverse not carried over: lvsd has no reversed weights", e.Pos)
+			case "noreverse", "no_reverse":
+			default:
+				c.addNote(e, false, fmt.Sprintf("%q ignored, as keepalived ignores it", e.Args[i]))
+			}
+		}
+		if g := c.groups[name]; g != nil && !g.tracking && group == "" {
+			ref.group = g.name
+		}
+		s.refs = append(s.refs, ref)
+		list("track_scripts", x.Pos, e.Comments, e.Key)
+	}
+	trackIface := func(x, e *kaNode) {
+		// track_interface entry: IFNAME [weight N [reverse]]
+		if len(e.Args) >= 2 && e.Args[0] == "weight" && e.Args[1] != "0" {
+			c.drop(b, e, true, "lvsd has no weighted interface tracking: a tracked interface going down puts the instance in FAULT")
+			return
+		}
+		if len(e.Args) > 2 || (len(e.Args) > 0 && e.Args[0] != "weight") {
+			c.drop(b, e, true, "lvsd has no reversed interface tracking")
+			return
+		}
+		list("track_interfaces", x.Pos, e.Comments, e.Key)
+	}
+
+	for _, x := range n.Children {
+		switch x.Key {
+		case "state":
+			c.drop(b, x, false, "lvsd elects the master by priority; every director starts as backup")
+		case "interface":
+			if c.nargs(x, 1, 1) {
+				b.attr("interface", hStr(x.Args[0]), x.Pos, x.Comments...)
+			}
+		case "virtual_router_id":
+			if v, ok := c.intArg(x, 0, 1, 255); ok {
+				b.attr("virtual_router_id", hInt(v), x.Pos, x.Comments...)
+				hasVRID = true
+			}
+		case "priority":
+			if v, ok := c.intArg(x, 0, 1, 255); ok {
+				b.attr("priority", hInt(v), x.Pos, x.Comments...)
+			}
+		case "advert_int":
+			if d, ok := c.secondsArg(x, 0); ok {
+				c.advertInt(b, x, d, version)
+			}
+		case "version":
+			if v6 && explicitVersion == 2 {
+				c.adjust(b, x, false, "carried over as version = 3: keepalived runs IPv6 instances as VRRP v3 too")
+			}
+		case "nopreempt", "no_preempt":
+			if master {
+				c.drop(b, x, false, "keepalived ignores it with state MASTER (it says so and clears it), so the instance preempts")
+				continue
+			}
+			b.attr("preempt", hBool(false), x.Pos, x.Comments...)
+		case "preempt":
+			b.attr("preempt", hBool(true), x.Pos, x.Comments...)
+		case "preempt_delay":
+			if master {
+				c.drop(b, x, false, "keepalived ignores it with state MASTER (it says so and clears it)")
+				continue
+			}
+			if d, ok := c.secondsArg(x, 0); ok {
+				if d > time.Hour {
+					c.adjust(b, x, false, "shortened to lvsd's maximum of 1h")
+					d = time.Hour
+				}
+				b.attr("preempt_delay", hDur(d), x.Pos, x.Comments...)
+			}
+		case "virtual_ipaddress", "virtual_ipaddress_excluded":
+			for i, e := range x.Children {
+				c.vip(b, x, e, i == 0, iface, v6, list)
+			}
+		case "mcast_src_ip", "unicast_src_ip":
+			if c.nargs(x, 1, 1) {
+				if b.get("source_ip") != nil {
+					c.drop(b, x, false, "source_ip is already set by an earlier statement")
+					continue
+				}
+				b.attr("source_ip", hStr(x.Args[0]), x.Pos, x.Comments...)
+			}
+		case "unicast_peer":
+			for i, e := range x.Children {
+				var peers []string
+				peers = append(peers, e.Key)
+				if len(e.Args) > 0 {
+					c.addNote(e, false, "min_ttl/max_ttl not carried over: lvsd requires TTL 255 on every advert")
+				}
+				comments := e.Comments
+				if i == 0 {
+					comments = append(append([]string{}, x.Comments...), e.Comments...)
+				}
+				list("unicast_peers", x.Pos, comments, peers...)
+			}
+		case "authentication":
+			c.authentication(b, x, version)
+		case "track_interface":
+			for _, e := range x.Children {
+				trackIface(x, e)
+			}
+		case "track_script":
+			for _, e := range x.Children {
+				trackEntry(x, e, "")
+			}
+		case "notify_master", "notify_backup", "notify_fault", "notify_stop":
+			if notifyFirst == nil {
+				notifyFirst = x
+			}
+			nb := b.child("notify", x.Pos)
+			if argv, ok := c.command(nb, x); ok {
+				nb.attr(strings.TrimPrefix(x.Key, "notify_"), hList(hStrs(argv)), x.Pos, x.Comments...)
+			}
+		case "garp_master_delay":
+			if d, ok := c.secondsArg(x, 0); ok {
+				garpBlock(x.Pos).attr("delay", hDur(d.Round(time.Second)), x.Pos, x.Comments...)
+			}
+		case "garp_master_repeat":
+			if v, ok := c.intArg(x, 0, 1, 100); ok {
+				garpBlock(x.Pos).attr("repeat", hInt(v), x.Pos, x.Comments...)
+			}
+		case "garp_master_refresh":
+			if d, ok := c.secondsArg(x, 0); ok {
+				if d > 24*time.Hour {
+					d = 24 * time.Hour
+				}
+				garpBlock(x.Pos).attr("refresh", hDur(d.Round(time.Second)), x.Pos, x.Comments...)
+			}
+		case "lvs_sync_daemon_interface":
+			if !c.nargs(x, 1, 1) {
+				continue
+			}
+			if c.csync != nil {
+				c.drop(b, x, true, "only one connection_sync is possible; the first one is kept")
+				continue
+			}
+			cs := newBlock("connection_sync", x.Pos)
+			cs.comments = x.Comments
+			cs.attr("interface", hStr(x.Args[0]), x.Pos)
+			cs.attr("instance", hStr(name), x.Pos)
+			c.csync = cs
+			b.comment("keepalived: "+stmt(x)+" — carried over as the connection_sync block", x.Pos)
+		case "dont_track_primary":
+			b.comment("keepalived: "+stmt(x)+" — carried over: the interface is not in track_interfaces", x.Pos, x.Comments...)
+		case "down_timer_adverts":
+			if argOr(x, 0) == "3" {
+				c.drop(b, x, false, "3 adverts is what lvsd uses (RFC 5798)")
+				continue
+			}
+			c.drop(b, x, true, "lvsd's master down timer is 3 adverts plus skew (RFC 5798)")
+		default:
+			if why, ok := instanceHarmless[x.Key]; ok {
+				c.drop(b, x, false, why)
+				continue
+			}
+			if why, ok := instanceChanges[x.Key]; ok {
+				if x.Key == "mcast_dst_ip" && (argOr(x, 0) == "224.0.0.18" || argOr(x, 0) == "ff02::12") {
+					c.drop(b, x, false, "it is the RFC group, which lvsd uses")
+					continue
+				}
+				c.drop(b, x, true, why)
+				continue
+			}
+			c.drop(b, x, true, "not a vrrp_instance keyword the importer knows")
+		}
+	}
+	// Tracking set on the sync group applies to every member.
+	if g := c.groups[name]; g != nil {
+		for _, x := range g.tracks {
+			for _, e := range x.Children {
+				if x.Key == "track_script" {
+					trackEntry(x, &kaNode{Key: e.Key, Args: e.Args, Pos: e.Pos}, g.name)
+				} else {
+					trackIface(x, &kaNode{Key: e.Key, Args: e.Args, Pos: e.Pos})
+				}
+			}
+		}
+	}
+
+	if notifyFirst != nil {
+		nb := b.child("notify", notifyFirst.Pos)
+		nb.comments = append(nb.comments, "lvsd appends the new state and the instance name to each command;", "keepalived ran notify_master/backup/fault/stop as written")
+		c.addNote(notifyFirst, false, "carried over; lvsd appends the new state and the instance name to each notify command, keepalived appended nothing")
+	}
+	if iface == "" {
+		c.errf(n.Pos, "vrrp_instance %s has no interface; lvsd needs the interface it runs on", name)
+	}
+	if !hasVRID {
+		c.errf(n.Pos, "vrrp_instance %s has no virtual_router_id", name)
+	}
+	if lists["virtual_ips"] == nil || len(lists["virtual_ips"].vals) == 0 {
+		c.errf(n.Pos, "vrrp_instance %s has no virtual_ipaddress; an lvsd instance holds at least one virtual IP", name)
+	}
+	if iface != "" && trackPrimary {
+		l := lists["track_interfaces"]
+		if l == nil {
+			list("track_interfaces", n.Pos, []string{"keepalived puts an instance in FAULT when its own interface goes down"}, iface)
+		} else if !l.seen[iface] {
+			l.vals = append([]string{iface}, l.vals...)
+			l.item.comments = append(l.item.comments, "keepalived puts an instance in FAULT when its own interface goes down")
+		}
+	}
+	for _, attr := range []string{"virtual_ips", "virtual_ips_excluded", "unicast_peers", "track_interfaces", "track_scripts"} {
+		if l := lists[attr]; l != nil {
+			if len(l.vals) == 0 {
+				b.remove(attr)
+				continue
+			}
+			l.item.expr = hList(hStrs(l.vals))
+		}
+	}
+	vpos := n.Pos
+	if versionNode != nil {
+		vpos = versionNode.Pos
+	}
+	b.insertAfter(&hItem{kind: hAttr, name: "version", expr: hInt(version), src: vpos}, "virtual_router_id", "priority", "advert_interval")
+
+	// Global GARP settings apply where the instance sets none.
+	g := c.garp
+	if g.delay != nil && (garp == nil || garp.get("delay") == nil) {
+		garpBlock(g.delayPos).attr("delay", hDur(*g.delay), g.delayPos)
+	}
+	if g.repeat != nil && (garp == nil || garp.get("repeat") == nil) {
+		garpBlock(g.repeatPos).attr("repeat", hInt(*g.repeat), g.repeatPos)
+	}
+	if g.refresh != nil && (garp == nil || garp.get("refresh") == nil) {
+		garpBlock(g.refreshPos).attr("refresh", hDur(g.refresh.Round(time.Second)), g.refreshPos)
+	}
+	return b
+}
+
+// advertInt converts advert_int to what the version can carry.
+func (c *kaConv) advertInt(b *hBlock, x *kaNode, d time.Duration, version int) {
+	var got time.Duration
+	var why string
+	if version == 2 {
+		got = d.Round(time.Second)
+		got = min(max(got, time.Second), 255*time.Second)
+		why = "VRRP v2 advertises in whole seconds from 1s to 255s; keepalived rounds it too"
+	} else {
+		got = d.Round(10 * time.Millisecond)
+		got = min(max(got, 10*time.Millisecond), 40950*time.Millisecond)
+		why = "VRRP v3 advertises in centiseconds from 10ms to 40.95s"
+	}
+	if got != d {
+		c.adjust(b, x, false, "carried over as "+hDur(got)+": "+why)
+	}
+	b.attr("advert_interval", hDur(got), x.Pos, x.Comments...)
+}
+
+// vip converts one virtual_ipaddress(_excluded) entry:
+// <IPADDR>[/<MASK>] [brd <IPADDR>] [dev <STRING>] [scope <SCOPE>] [label <LABEL>] …
+func (c *kaConv) vip(b *hBlock, x, e *kaNode, first bool, iface string, v6 bool, list func(string, kaPos, []string, ...string)) {
+	p, err := parseVIP(e.Key)
+	if err != nil {
+		c.errf(e.Pos, "%s: %v", x.Key, err)
+		return
+	}
+	attr := "virtual_ips"
+	if x.Key == "virtual_ipaddress_excluded" {
+		attr = "virtual_ips_excluded"
+	}
+	var harmless, changes []string
+	for i := 0; i < len(e.Args); i++ {
+		opt := e.Args[i]
+		val := ""
+		switch opt {
+		case "brd", "broadcast", "dev", "scope", "label", "peer", "preferred_lft", "track_group", "metric":
+			i++
+			val = argOr(e, i)
+		}
+		switch opt {
+		case "dev":
+			if val != iface {
+				changes = append(changes, "dev "+val+" (lvsd holds every VIP on the instance's interface "+iface+")")
+			}
+		case "label":
+			harmless = append(harmless, "label "+val+" (lvsd adds VIPs without a label)")
+		case "brd", "broadcast":
+			harmless = append(harmless, opt+" "+val+" (lvsd lets the kernel derive the broadcast address)")
+		case "scope":
+			if val != "global" && val != "universe" {
+				changes = append(changes, "scope "+val+" (lvsd adds VIPs with global scope)")
+			}
+		case "peer":
+			changes = append(changes, "peer "+val+" (lvsd adds no point-to-point peer)")
+		case "use_vmac":
+			changes = append(changes, "use_vmac (lvsd uses no VMAC)")
+		case "home", "-nodad", "nodad", "mngtmpaddr", "noprefixroute", "autojoin", "no_track", "preferred_lft", "track_group", "metric":
+			harmless = append(harmless, strings.TrimSpace(opt+" "+val)+" (lvsd adds VIPs with the kernel's defaults)")
+		default:
+			changes = append(changes, opt+" (unknown to the importer)")
+		}
+	}
+	if p.Addr().Is6() != v6 && attr == "virtual_ips" {
+		c.drop(b, e, false, "its family differs from the instance's first virtual IP; keepalived ignores such an address too (use virtual_ipaddress_excluded or a second instance)")
+		return
+	}
+	if len(changes) > 0 {
+		c.addNote(e, true, "not carried over: "+strings.Join(changes, "; "))
+		b.comment("keepalived: "+stmt(e)+" — not carried over: "+strings.Join(changes, "; "), e.Pos)
+	}
+	if len(harmless) > 0 {
+		c.addNote(e, false, "not carried over: "+strings.Join(harmless, "; "))
+		b.comment("keepalived: "+stmt(e)+" — not carried over: "+strings.Join(harmless, "; "), e.Pos)
+	}
+	comments := e.Comments
+	if first {
+		comments = append(append([]string{}, x.Comments...), comments...)
+	}
+	list(attr, x.Pos, comments, e.Key)
+}
+
+// authentication { auth_type PASS|AH  auth_pass SECRET }
+func (c *kaConv) authentication(b *hBlock, x *kaNode, version int) {
+	typ, pass := "", ""
+	var passNode, typNode *kaNode
+	for _, e := range x.Children {
+		switch e.Key {
+		case "auth_type":
+			typ, typNode = strings.ToUpper(argOr(e, 0)), e
+		case "auth_pass":
+			pass, passNode = argOr(e, 0), e
+		default:
+			c.drop(b, e, true, "not an authentication keyword the importer knows")
+		}
+	}
+	switch {
+	case typ == "AH":
+		c.drop(b, typNode, true, "lvsd has no IPsec AH authentication; its adverts carry none, which a peer using AH rejects")
+		if passNode != nil {
+			c.drop(b, passNode, true, "goes with auth_type AH")
+		}
+	case typ != "" && typ != "PASS":
+		c.errf(typNode.Pos, "auth_type %q is not PASS or AH", typ)
+	case passNode == nil:
+		if typNode != nil {
+			c.drop(b, typNode, false, "no auth_pass is given")
+		}
+	case version != 2:
+		c.drop(b, passNode, false, "VRRP v3 has no authentication; keepalived ignores it with version 3 too")
+	default:
+		if len(pass) > 8 {
+			c.adjust(b, passNode, false, "carried over as its first 8 characters, all that VRRP v2 sends (keepalived cuts it too)")
+			pass = pass[:8]
+		}
+		b.attr("auth_pass", hStr(pass), passNode.Pos, append(append([]string{}, x.Comments...), passNode.Comments...)...)
+	}
+}
