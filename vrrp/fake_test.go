@@ -34,7 +34,11 @@ type node struct {
 	announced []time.Time
 	onEvent   func(Event) // also told of each transition
 	group     *Group
+	spy       *announceSpy
 }
+
+// announceSpy records which addresses each announcement named.
+type announceSpy struct{ ips [][]netip.Addr }
 
 type sentAdvert struct {
 	at       time.Time
@@ -86,6 +90,9 @@ func (n *node) Announce(iface string, ips []netip.Addr) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	n.announced = append(n.announced, time.Now())
+	if n.spy != nil {
+		n.spy.ips = append(n.spy.ips, slices.Clone(ips))
+	}
 	return nil
 }
 

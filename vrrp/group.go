@@ -116,3 +116,9 @@ func (g *Group) hearsMaster(in *Instance) string {
 	}
 	return ""
 }
+
+// SetGroup moves the instance into g (nil: no group), as a reload that
+// changes sync groups does.
+func (in *Instance) SetGroup(g *Group) {
+	in.do(func() { in.deps.Group = g })
+}

@@ -431,9 +431,7 @@ func (in *Instance) authData() (d [authDataLen]byte) {
 	return d
 }
 
-func (in *Instance) allVIPs() []netip.Prefix {
-	return append(slices.Clone(in.cfg.VIPs), in.cfg.VIPsExcluded...)
-}
+func (in *Instance) allVIPs() []netip.Prefix { return allVIPsOf(in.cfg) }
 
 func (in *Instance) addVIPs() {
 	if err := in.deps.Addresser.AddVIPs(in.cfg.Interface, in.allVIPs()); err != nil {
@@ -448,18 +446,7 @@ func (in *Instance) removeVIPs() {
 }
 
 // announce sends one burst of GARP (or NA) for every VIP.
-func (in *Instance) announce() {
-	ips := make([]netip.Addr, 0, len(in.cfg.VIPs)+len(in.cfg.VIPsExcluded))
-	for _, p := range in.allVIPs() {
-		ips = append(ips, p.Addr())
-	}
-	for range in.cfg.GARP.Repeat {
-		if err := in.deps.Announcer.Announce(in.cfg.Interface, ips); err != nil {
-			in.log.Error("announcing virtual IPs", "err", err)
-			return
-		}
-	}
-}
+func (in *Instance) announce() { in.announceOnly(in.allVIPs()) }
 
 // SetInterface records a tracked interface's link state; a down interface
 // puts the instance in Fault.

@@ -240,3 +240,10 @@ func (s *Socket) write(b []byte, src, dst netip.Addr) error {
 	}
 	return s.c4.WriteTo(h, b, nil)
 }
+
+// Unregister stops routing vrid's packets (the instance was removed).
+func (s *Socket) Unregister(vrid uint8) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.byVRID, vrid)
+}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -18,9 +19,10 @@ type controlRequest struct {
 }
 
 type controlReply struct {
-	OK     bool         `json:"ok"`
-	Error  string       `json:"error,omitempty"`
-	Status *statusReply `json:"status,omitempty"`
+	OK      bool         `json:"ok"`
+	Error   string       `json:"error,omitempty"`
+	Status  *statusReply `json:"status,omitempty"`
+	Changes []string     `json:"changes,omitempty"` // what a reload did
 }
 
 // listenControl opens the control socket, mode 0600: it can stop VRRP
@@ -78,6 +80,15 @@ func (d *daemon) handleControl(c net.Conn) {
 		reply = controlReply{Error: "bad request: " + err.Error()}
 	case req.Command == "status":
 		reply.Status = d.status()
+	case req.Command == "reload":
+		changes, err := d.reload()
+		reply.Changes = changes
+		if err != nil {
+			reply = controlReply{Error: err.Error(), Changes: changes}
+			d.log.Error("reload rejected; the running configuration stays", "err", err)
+		} else {
+			d.log.Info("reloaded", "changes", strings.Join(changes, "; "))
+		}
 	default:
 		reply = controlReply{Error: fmt.Sprintf("unknown command %q", req.Command)}
 	}

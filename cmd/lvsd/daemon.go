@@ -2,31 +2,49 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
-
-	"github.com/lvsd/lvsd/ipvs"
+	"reflect"
+	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/lvsd/lvsd/conf"
+	"github.com/lvsd/lvsd/ipvs"
 	"github.com/lvsd/lvsd/vrrp"
 )
 
 // daemon is the running composition of one configuration: VRRP instances
-// with their sockets, trackers and notifiers, and the control socket.
+// with their sockets, trackers, notifiers and sync groups, the director
+// of the IPVS table, and the control socket. reload swaps the
+// configuration by difference.
 type daemon struct {
-	cfg     *conf.Config
-	log     *slog.Logger
-	started time.Time
-	runner  *scriptRunner
-
-	sockets   map[socketKey]*vrrp.Socket
+	log       *slog.Logger
+	level     *slog.LevelVar
+	started   time.Time
 	announcer *vrrp.LinkAnnouncer
-	instances []*vrrp.Instance
-	byName    map[string]*vrrp.Instance
-	director  *director // nil without virtual servers
+
+	// mu serialises reload with status and stop. Never take it from an
+	// instance's goroutine (OnEvent): reload waits on those goroutines.
+	mu           sync.Mutex
+	cfg          *conf.Config
+	runner       *scriptRunner
+	sockets      map[socketKey]*vrrp.Socket
+	instances    map[string]*managed
+	stopTrackers context.CancelFunc
+	stopGroups   context.CancelFunc
+	director     *director // nil until the configuration has virtual servers
+	dirCtx       context.Context
+	dirDone      chan error
+
+	groups   sync.Map // instance name → *vrrp.Group; read from OnEvent
+	reloadOK atomic.Uint64
+	reloadKO atomic.Uint64
 }
 
 type socketKey struct {
@@ -34,84 +52,65 @@ type socketKey struct {
 	v6    bool
 }
 
-func newDaemon(cfg *conf.Config, log *slog.Logger) (*daemon, error) {
+// managed is one running instance.
+type managed struct {
+	in       *vrrp.Instance
+	cfg      vrrp.Config
+	src      netip.Addr
+	notifier atomic.Pointer[vrrp.Notifier]
+	stop     context.CancelFunc
+	done     chan struct{}
+}
+
+func newDaemon(cfg *conf.Config, log *slog.Logger, level *slog.LevelVar) (*daemon, error) {
 	runner, err := newScriptRunner(cfg.Global.ScriptUser)
 	if err != nil {
 		return nil, err
 	}
 	d := &daemon{
-		cfg: cfg, log: log, started: time.Now(), runner: runner,
+		log: log, level: level, started: time.Now(), announcer: &vrrp.LinkAnnouncer{},
+		cfg: cfg, runner: runner,
 		sockets:   map[socketKey]*vrrp.Socket{},
-		announcer: &vrrp.LinkAnnouncer{},
-		byName:    map[string]*vrrp.Instance{},
+		instances: map[string]*managed{},
 	}
 	// A plain VRRP pair needs no IPVS; with virtual servers, fail fast.
 	if len(cfg.VirtualServers) > 0 {
-		kernel, err := ipvs.Open("")
-		if err != nil {
-			return nil, err
-		}
-		if d.director, err = newDirector(cfg, kernel, log); err != nil {
+		if err := d.openDirector(cfg); err != nil {
 			return nil, err
 		}
 	}
 	return d, nil
 }
 
+func (d *daemon) openDirector(cfg *conf.Config) error {
+	kernel, err := ipvs.Open("")
+	if err != nil {
+		return err
+	}
+	d.director, err = newDirector(cfg, kernel, d.log)
+	return err
+}
+
 // run starts everything, serves until ctx ends, then stops in order:
-// instances resign (priority 0) and drop their VIPs, then the sockets close.
+// instances resign (priority 0) and drop their VIPs, the sockets close,
+// and the IPVS table stays as it is unless flush_on_stop.
 func (d *daemon) run(ctx context.Context, hup <-chan os.Signal) error {
 	defer d.announcer.Close()
 	defer d.closeSockets()
-	scripts := map[string]vrrp.TrackScript{}
-	for _, ts := range d.cfg.TrackScripts {
-		scripts[ts.Name] = ts
-	}
+	var dirStop context.CancelFunc
+	d.dirCtx, dirStop = context.WithCancel(context.Background())
+	defer dirStop()
 
-	instCtx, stopInstances := context.WithCancel(context.Background())
-	defer stopInstances()
-	notifyCtx, stopNotify := context.WithCancel(context.Background())
-	defer stopNotify()
-	groups := map[string]*vrrp.Group{} // instance name → its sync group
-	for _, sg := range d.cfg.SyncGroups {
-		g := vrrp.NewGroup(sg.Name)
-		for _, name := range sg.Instances {
-			groups[name] = g
-		}
-		go g.Run(instCtx)
-	}
-	var wg sync.WaitGroup
-	for _, ic := range d.cfg.Instances {
-		in, err := d.newInstance(notifyCtx, ic, scripts, groups[ic.Name])
-		if err != nil {
-			return err
-		}
-		wg.Go(func() { in.Run(instCtx) })
-	}
-	for _, s := range d.sockets {
-		go func() {
-			if err := s.Serve(); err != nil {
-				d.log.Error("VRRP socket failed", "err", err)
-			}
-		}()
-	}
-	if err := d.startTrackers(instCtx, scripts); err != nil {
-		stopInstances()
-		wg.Wait()
+	d.mu.Lock()
+	err := d.apply(d.cfg, nil)
+	d.mu.Unlock()
+	if err != nil {
+		d.stopAll()
 		return err
-	}
-	dirCtx, stopDirector := context.WithCancel(context.Background())
-	defer stopDirector()
-	dirDone := make(chan error, 1)
-	if d.director != nil {
-		go func() { dirDone <- d.director.run(dirCtx, d.runner) }()
-	} else {
-		close(dirDone)
 	}
 	ctl, err := d.listenControl()
 	if err != nil {
-		stopInstances()
-		wg.Wait()
+		d.stopAll()
 		return err
 	}
 	defer ctl.Close()
@@ -120,95 +119,344 @@ func (d *daemon) run(ctx context.Context, hup <-chan os.Signal) error {
 	for ctx.Err() == nil {
 		select {
 		case <-hup:
-			d.log.Warn("SIGHUP: reload is not supported by this build yet; the running configuration stays")
+			if summary, err := d.reload(); err != nil {
+				d.log.Error("SIGHUP: reload rejected; the running configuration stays", "err", err)
+			} else {
+				d.log.Info("SIGHUP: reloaded", "changes", strings.Join(summary, "; "))
+			}
 		case <-ctx.Done():
 		}
 	}
 	d.log.Info("stopping: resigning mastership and removing virtual IPs")
-	stopInstances()
-	wg.Wait()
-	stopNotify()
+	d.stopAll()
 	// The IPVS table stays as it is: a restart adopts it, and established
 	// connections carry on meanwhile (flush_on_stop aside).
-	stopDirector()
-	if err := <-dirDone; err != nil {
-		d.log.Error("director", "err", err)
-	}
-	if d.director != nil && d.cfg.Global.FlushOnStop {
-		d.director.flush()
+	dirStop()
+	if d.director != nil {
+		if err := <-d.dirDone; err != nil {
+			d.log.Error("director", "err", err)
+		}
+		if d.cfg.Global.FlushOnStop {
+			d.director.flush()
+		}
 	}
 	d.log.Info("lvsd stopped")
 	return nil
 }
 
-func (d *daemon) newInstance(notifyCtx context.Context, ic vrrp.Config, scripts map[string]vrrp.TrackScript, group *vrrp.Group) (*vrrp.Instance, error) {
-	v6 := ic.IPv6()
-	key := socketKey{ic.Interface, v6}
-	sock := d.sockets[key]
-	if sock == nil {
-		var err error
-		if sock, err = vrrp.OpenSocket(ic.Interface, v6); err != nil {
-			return nil, fmt.Errorf("instance %s: %w", ic.Name, err)
-		}
-		d.sockets[key] = sock
+// stopAll stops the instances (they resign), trackers and groups.
+func (d *daemon) stopAll() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for name, m := range d.instances {
+		d.stopInstance(name, m)
 	}
-	src := ic.SourceIP
-	if !src.IsValid() {
-		var err error
-		if src, err = vrrp.PrimaryAddress(ic.Interface, v6, append(ic.VIPs, ic.VIPsExcluded...)); err != nil {
-			return nil, fmt.Errorf("instance %s: %w", ic.Name, err)
+	if d.stopTrackers != nil {
+		d.stopTrackers()
+	}
+	if d.stopGroups != nil {
+		d.stopGroups()
+	}
+}
+
+// reload loads the file again and applies it by difference. An invalid
+// file, or one this host cannot run, changes nothing.
+func (d *daemon) reload() ([]string, error) {
+	d.mu.Lock()
+	file := d.cfg.File
+	d.mu.Unlock()
+	cfg, diags := conf.Load(file)
+	if len(diags) > 0 {
+		d.reloadKO.Add(1)
+		var b strings.Builder
+		conf.WriteDiagnostics(&b, diags)
+		return nil, &reloadError{msg: strings.TrimSpace(b.String())}
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var summary []string
+	if err := d.apply(cfg, &summary); err != nil {
+		d.reloadKO.Add(1)
+		return summary, err
+	}
+	d.reloadOK.Add(1)
+	if len(summary) == 0 {
+		summary = []string{"no change"}
+	}
+	return summary, nil
+}
+
+type reloadError struct{ msg string }
+
+func (e *reloadError) Error() string { return e.msg }
+
+// apply makes the running daemon match cfg, changing only what differs.
+// summary, when not nil, collects what was done. d.mu is held.
+func (d *daemon) apply(cfg *conf.Config, summary *[]string) error {
+	note := func(format string, args ...any) {
+		if summary != nil {
+			*summary = append(*summary, fmt.Sprintf(format, args...))
 		}
 	}
-	notifier := vrrp.NewNotifier(notifyCtx, ic.Name, ic.Notify, d.runner, d.log)
-	onEvent := notifier.Notify
-	if group != nil {
-		onEvent = func(ev vrrp.Event) {
-			notifier.Notify(ev)
-			group.Observe(ev)
+	old := d.cfg
+	if summary != nil && cfg.Global.ScriptUser != old.Global.ScriptUser {
+		r, err := newScriptRunner(cfg.Global.ScriptUser)
+		if err != nil {
+			return err
+		}
+		d.runner = r
+		note("script_user %s", cfg.Global.ScriptUser)
+	}
+	if summary != nil {
+		if cfg.Global.ControlSocket != old.Global.ControlSocket || cfg.Global.MetricsListen != old.Global.MetricsListen {
+			note("control_socket and metrics_listen take effect at the next restart")
+		}
+		if cfg.Global.LogLevel != old.Global.LogLevel {
+			note("log_level %s", cfg.Global.LogLevel)
 		}
 	}
-	in := vrrp.NewInstance(ic, vrrp.Deps{
+	d.level.Set(cfg.Global.LogLevel)
+	scripts := map[string]vrrp.TrackScript{}
+	for _, ts := range cfg.TrackScripts {
+		scripts[ts.Name] = ts
+	}
+
+	// Sync groups first, so new members join them as they start.
+	groupsChanged := !reflect.DeepEqual(cfg.SyncGroups, old.SyncGroups) || summary == nil
+	var groupCtx context.Context
+	var stopOldGroups context.CancelFunc
+	if groupsChanged {
+		stopOldGroups = d.stopGroups
+		groupCtx, d.stopGroups = context.WithCancel(context.Background())
+		d.groups.Clear()
+		for _, sg := range cfg.SyncGroups {
+			g := vrrp.NewGroup(sg.Name)
+			for _, name := range sg.Instances {
+				d.groups.Store(name, g)
+			}
+			go g.Run(groupCtx)
+		}
+		if summary != nil {
+			note("sync groups rebuilt")
+		}
+	}
+
+	var errs []error
+	for name, m := range d.instances {
+		if !slices.ContainsFunc(cfg.Instances, func(c vrrp.Config) bool { return c.Name == name }) {
+			d.stopInstance(name, m)
+			note("instance %s removed", name)
+		}
+	}
+	for _, ic := range cfg.Instances {
+		m := d.instances[ic.Name]
+		switch {
+		case m == nil:
+			if err := d.startInstance(ic, scripts); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			note("instance %s added", ic.Name)
+		case reflect.DeepEqual(m.cfg, ic):
+			// unchanged: nothing reaches the wire
+		default:
+			if err := d.updateInstance(m, ic, scripts); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			note("instance %s updated", ic.Name)
+		}
+		if groupsChanged {
+			g, _ := d.groups.Load(ic.Name)
+			group, _ := g.(*vrrp.Group)
+			if group != nil {
+				group.Add(d.instances[ic.Name].in)
+			}
+			d.instances[ic.Name].in.SetGroup(group)
+		}
+	}
+	if stopOldGroups != nil {
+		stopOldGroups()
+	}
+
+	// Trackers report their current state again; unchanged states change
+	// nothing.
+	if d.stopTrackers != nil {
+		d.stopTrackers()
+	}
+	var trackCtx context.Context
+	trackCtx, d.stopTrackers = context.WithCancel(context.Background())
+	if err := d.startTrackers(trackCtx, cfg, scripts); err != nil {
+		errs = append(errs, err)
+	}
+
+	if len(cfg.VirtualServers) > 0 && d.director == nil {
+		if err := d.openDirector(cfg); err != nil {
+			errs = append(errs, err)
+		}
+	} else if d.director != nil && summary != nil {
+		ops, err := d.director.update(cfg)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		if ops > 0 {
+			note("%d real server or service changes", ops)
+		}
+	}
+	if d.director != nil && d.dirDone == nil {
+		d.dirDone = make(chan error, 1)
+		dir := d.director
+		go func() { d.dirDone <- dir.run(d.dirCtx, d.runner) }()
+	}
+	d.cfg = cfg
+	return errors.Join(errs...)
+}
+
+func (d *daemon) socket(ic vrrp.Config) (*vrrp.Socket, error) {
+	key := socketKey{ic.Interface, ic.IPv6()}
+	if s := d.sockets[key]; s != nil {
+		return s, nil
+	}
+	s, err := vrrp.OpenSocket(ic.Interface, ic.IPv6())
+	if err != nil {
+		return nil, fmt.Errorf("instance %s: %w", ic.Name, err)
+	}
+	d.sockets[key] = s
+	go func() {
+		if err := s.Serve(); err != nil {
+			d.log.Error("VRRP socket failed", "interface", ic.Interface, "err", err)
+		}
+	}()
+	return s, nil
+}
+
+func (d *daemon) source(ic vrrp.Config) (netip.Addr, error) {
+	if ic.SourceIP.IsValid() {
+		return ic.SourceIP, nil
+	}
+	src, err := vrrp.PrimaryAddress(ic.Interface, ic.IPv6(), append(ic.VIPs, ic.VIPsExcluded...))
+	if err != nil {
+		return src, fmt.Errorf("instance %s: %w", ic.Name, err)
+	}
+	return src, nil
+}
+
+func (d *daemon) startInstance(ic vrrp.Config, scripts map[string]vrrp.TrackScript) error {
+	sock, err := d.socket(ic)
+	if err != nil {
+		return err
+	}
+	src, err := d.source(ic)
+	if err != nil {
+		return err
+	}
+	m := &managed{cfg: ic, src: src, done: make(chan struct{})}
+	m.notifier.Store(vrrp.NewNotifier(context.Background(), ic.Name, ic.Notify, d.runner, d.log))
+	g, _ := d.groups.Load(ic.Name)
+	group, _ := g.(*vrrp.Group)
+	m.in = vrrp.NewInstance(ic, vrrp.Deps{
 		Transport:    sock.Transport(src, ic.UnicastPeers),
 		Addresser:    vrrp.Netlink{},
 		Announcer:    d.announcer,
 		LocalIP:      src,
 		TrackScripts: scripts,
-		OnEvent:      onEvent,
+		OnEvent:      func(ev vrrp.Event) { d.onEvent(m, ev) },
 		Group:        group,
 		Log:          d.log,
 	})
 	if group != nil {
-		group.Add(in)
+		group.Add(m.in)
 	}
-	if err := sock.Register(ic.VRID, in, len(ic.UnicastPeers) == 0); err != nil {
-		return nil, fmt.Errorf("instance %s: %w", ic.Name, err)
+	if err := sock.Register(ic.VRID, m.in, len(ic.UnicastPeers) == 0); err != nil {
+		return fmt.Errorf("instance %s: %w", ic.Name, err)
 	}
-	d.instances = append(d.instances, in)
-	d.byName[ic.Name] = in
-	return in, nil
+	ctx, cancel := context.WithCancel(context.Background())
+	m.stop = cancel
+	go func() { m.in.Run(ctx); close(m.done) }()
+	d.instances[ic.Name] = m
+	return nil
+}
+
+// onEvent runs on the instance's goroutine: notify scripts and the sync
+// group, both without d.mu.
+func (d *daemon) onEvent(m *managed, ev vrrp.Event) {
+	m.notifier.Load().Notify(ev)
+	if g, ok := d.groups.Load(ev.Instance); ok {
+		g.(*vrrp.Group).Observe(ev)
+	}
+}
+
+// updateInstance applies a changed instance in place, or replaces it when
+// what it is changed.
+func (d *daemon) updateInstance(m *managed, ic vrrp.Config, scripts map[string]vrrp.TrackScript) error {
+	var transport vrrp.Transport
+	src, err := d.source(ic)
+	if err != nil {
+		return err
+	}
+	sock, err := d.socket(ic)
+	if err != nil {
+		return err
+	}
+	if src != m.src || !slices.Equal(ic.UnicastPeers, m.cfg.UnicastPeers) {
+		transport = sock.Transport(src, ic.UnicastPeers)
+	}
+	if !reflect.DeepEqual(ic.Notify, m.cfg.Notify) {
+		m.notifier.Store(vrrp.NewNotifier(context.Background(), ic.Name, ic.Notify, d.runner, d.log))
+	}
+	err = m.in.Update(ic, transport)
+	if errors.Is(err, vrrp.ErrReplace) {
+		d.log.Warn("instance replaced: its interface, VRID, version or family changed", "instance", ic.Name)
+		d.stopInstance(ic.Name, m)
+		return d.startInstance(ic, scripts)
+	}
+	if err != nil {
+		return fmt.Errorf("instance %s: %w", ic.Name, err)
+	}
+	if (len(ic.UnicastPeers) == 0) != (len(m.cfg.UnicastPeers) == 0) {
+		sock.Unregister(ic.VRID)
+		if err := sock.Register(ic.VRID, m.in, len(ic.UnicastPeers) == 0); err != nil {
+			return fmt.Errorf("instance %s: %w", ic.Name, err)
+		}
+	}
+	m.cfg, m.src = ic, src
+	return nil
+}
+
+// stopInstance stops one instance (it resigns and drops its VIPs).
+func (d *daemon) stopInstance(name string, m *managed) {
+	m.stop()
+	<-m.done
+	if s := d.sockets[socketKey{m.cfg.Interface, m.cfg.IPv6()}]; s != nil {
+		s.Unregister(m.cfg.VRID)
+	}
+	delete(d.instances, name)
 }
 
 // startTrackers watches tracked interfaces and runs track scripts,
 // reporting to the instances that track them.
-func (d *daemon) startTrackers(ctx context.Context, scripts map[string]vrrp.TrackScript) error {
-	trackers := map[string][]*vrrp.Instance{} // interface → instances
-	users := map[string][]*vrrp.Instance{}    // script → instances
-	for _, ic := range d.cfg.Instances {
-		in := d.byName[ic.Name]
+func (d *daemon) startTrackers(ctx context.Context, cfg *conf.Config, scripts map[string]vrrp.TrackScript) error {
+	ifaces := map[string][]*vrrp.Instance{} // interface → instances
+	users := map[string][]*vrrp.Instance{}  // script → instances
+	for _, ic := range cfg.Instances {
+		m := d.instances[ic.Name]
+		if m == nil {
+			continue
+		}
 		for _, name := range ic.TrackInterfaces {
-			trackers[name] = append(trackers[name], in)
+			ifaces[name] = append(ifaces[name], m.in)
 		}
 		for _, name := range ic.TrackScripts {
-			users[name] = append(users[name], in)
+			users[name] = append(users[name], m.in)
 		}
 	}
-	if len(trackers) > 0 {
+	if len(ifaces) > 0 {
 		var names []string
-		for name := range trackers {
+		for name := range ifaces {
 			names = append(names, name)
 		}
 		err := vrrp.WatchInterfaces(ctx, names, func(name string, up bool) {
-			for _, in := range trackers[name] {
+			for _, in := range ifaces[name] {
 				in.SetInterface(name, up)
 			}
 		})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"strings"
 	"sync"
 	"time"
@@ -19,6 +20,7 @@ import (
 // only: it never flushes, and at start it adopts the table it finds.
 type director struct {
 	log    *slog.Logger
+	runner healthcheck.Runner
 	rec    *ipvs.Reconciler
 	kernel ipvs.Kernel
 	mon    *healthcheck.Monitor
@@ -63,9 +65,23 @@ func newDirector(cfg *conf.Config, kernel ipvs.Kernel, log *slog.Logger) (*direc
 	} else {
 		d.logOps(ops)
 	}
-	current, err := kernel.Services()
+	services, servers, err := d.build(cfg, nil, nil)
 	if err != nil {
-		return nil, fmt.Errorf("reading the IPVS table: %w", err)
+		return nil, err
+	}
+	d.services, d.servers = services, servers
+	return d, nil
+}
+
+// build makes the services of cfg. A real server that was already running
+// (in prev) keeps its health; a new one starts as the kernel has it:
+// present with a weight means up (a restart keeps serving), otherwise it
+// waits for rise successes. A service that keeps its name and address
+// keeps its quorum state.
+func (d *director) build(cfg *conf.Config, prevServices []*dirService, prev map[healthcheck.Key]*dirServer) ([]*dirService, map[healthcheck.Key]*dirServer, error) {
+	current, err := d.kernel.Services()
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading the IPVS table: %w", err)
 	}
 	inKernel := map[string]bool{}
 	for _, e := range current {
@@ -75,40 +91,130 @@ func newDirector(cfg *conf.Config, kernel ipvs.Kernel, log *slog.Logger) (*direc
 			}
 		}
 	}
+	byName := map[string]*dirService{}
+	for _, s := range prevServices {
+		byName[s.cfg.Name] = s
+	}
+	var services []*dirService
+	servers := map[healthcheck.Key]*dirServer{}
 	for _, vsc := range cfg.VirtualServers {
 		s := &dirService{cfg: vsc, vs: ipvs.VirtualService{
 			Service: vsc.Service, Quorum: vsc.Quorum, Hysteresis: vsc.Hysteresis,
 			Sorry: vsc.SorryServer, InhibitOnFailure: vsc.InhibitOnFailure,
 		}}
-		for i, rs := range vsc.RealServers {
-			up := rs.Check == nil || inKernel[vsc.Service.Key().String()+"|"+rs.Destination.String()]
-			s.vs.RealServers = append(s.vs.RealServers, ipvs.RealServer{Destination: rs.Destination, Healthy: up})
-			d.servers[serverKey(vsc, rs)] = &dirServer{svc: s, idx: i, cfg: rs}
+		if o := byName[vsc.Name]; o != nil && o.cfg.Service.Key() == vsc.Service.Key() {
+			s.quorum, s.down = o.quorum, o.down
 		}
-		d.services = append(d.services, s)
+		for i, rs := range vsc.RealServers {
+			key := serverKey(vsc, rs)
+			up := rs.Check == nil || inKernel[vsc.Service.Key().String()+"|"+rs.Destination.String()]
+			if p := prev[key]; p != nil && rs.Check != nil {
+				up = p.svc.vs.RealServers[p.idx].Healthy
+			}
+			s.vs.RealServers = append(s.vs.RealServers, ipvs.RealServer{Destination: rs.Destination, Healthy: up})
+			servers[key] = &dirServer{svc: s, idx: i, cfg: rs}
+		}
+		services = append(services, s)
 	}
-	return d, nil
+	return services, servers, nil
+}
+
+// update applies a reloaded configuration: services and real servers are
+// matched by name and address, checks added, replaced or removed as they
+// changed, and the table reconciled by difference. It returns how many
+// real servers or services changed.
+func (d *director) update(cfg *conf.Config) (int, error) {
+	if ops, err := d.rec.ApplyTimeouts(cfg.Global.IPVSTimeouts); err != nil {
+		return 0, fmt.Errorf("IPVS timeouts: %w", err)
+	} else {
+		d.logOps(ops)
+	}
+	d.mu.Lock()
+	services, servers, err := d.build(cfg, d.services, d.servers)
+	if err != nil {
+		d.mu.Unlock()
+		return 0, err
+	}
+	old := d.servers
+	oldServices := d.services
+	d.services, d.servers = services, servers
+	d.mu.Unlock()
+
+	changed := 0
+	for key, srv := range servers {
+		p := old[key]
+		if p == nil || !reflect.DeepEqual(p.cfg, srv.cfg) {
+			changed++
+		}
+		switch {
+		case srv.cfg.Check == nil:
+			if p != nil && p.cfg.Check != nil {
+				d.mon.Remove(key)
+			}
+		case p == nil || p.cfg.Check == nil:
+			d.addCheck(key, srv)
+		case !reflect.DeepEqual(p.cfg.Check, srv.cfg.Check):
+			t, err := d.target(key, srv)
+			if err == nil {
+				err = d.mon.Replace(t)
+			}
+			if err != nil {
+				d.log.Error("check not replaced", "server", key, "err", err)
+			}
+		}
+	}
+	for key, p := range old {
+		if servers[key] == nil {
+			changed++
+			if p.cfg.Check != nil {
+				d.mon.Remove(key)
+			}
+		}
+	}
+	if len(oldServices) != len(services) {
+		changed++
+	}
+	d.wake()
+	return changed, nil
+}
+
+func (d *director) target(key healthcheck.Key, srv *dirServer) (healthcheck.Target, error) {
+	initial := healthcheck.Down
+	if srv.svc.vs.RealServers[srv.idx].Healthy {
+		initial = healthcheck.Up
+	}
+	return healthcheck.NewTarget(key, srv.cfg.Destination.Address, *srv.cfg.Check, d.runner, initial)
+}
+
+func (d *director) addCheck(key healthcheck.Key, srv *dirServer) {
+	t, err := d.target(key, srv)
+	if err == nil {
+		err = d.mon.Add(t)
+	}
+	if err != nil {
+		d.log.Error("check not started", "server", key, "err", err)
+	}
+}
+
+// wake asks the reconcile loop for a pass.
+func (d *director) wake() {
+	select {
+	case d.dirty <- struct{}{}:
+	default:
+	}
 }
 
 // run starts the checks and reconciles until ctx ends.
 func (d *director) run(ctx context.Context, runner healthcheck.Runner) error {
+	d.runner = runner
+	d.mu.Lock()
 	d.mon = healthcheck.NewMonitor(ctx, d.onHealth)
 	for key, srv := range d.servers {
-		if srv.cfg.Check == nil {
-			continue
-		}
-		initial := healthcheck.Down
-		if srv.svc.vs.RealServers[srv.idx].Healthy {
-			initial = healthcheck.Up
-		}
-		t, err := healthcheck.NewTarget(key, srv.cfg.Destination.Address, *srv.cfg.Check, runner, initial)
-		if err != nil {
-			return fmt.Errorf("check of %s: %w", key, err)
-		}
-		if err := d.mon.Add(t); err != nil {
-			return fmt.Errorf("check of %s: %w", key, err)
+		if srv.cfg.Check != nil {
+			d.addCheck(key, srv)
 		}
 	}
+	d.mu.Unlock()
 	go d.runNotify(ctx, runner)
 	d.reconcile()
 	for {
@@ -146,10 +252,7 @@ func (d *director) onHealth(ev healthcheck.Event) {
 			d.log.Error("notify queue full; script skipped", "server", srv.cfg.Destination.String())
 		}
 	}
-	select {
-	case d.dirty <- struct{}{}:
-	default:
-	}
+	d.wake()
 }
 
 // reconcile applies the desired table of every service.

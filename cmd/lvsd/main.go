@@ -24,20 +24,21 @@ const (
 )
 
 var commands = map[string]command{
-	"check":   {"validate a configuration file", cmdCheck},
-	"run":     {"run the daemon in the foreground", cmdRun},
-	"status":  {"show the state of the running daemon", cmdStatus},
-	"ipvs":    {"show the kernel IPVS table like ipvsadm -Ln", cmdIPVS},
-	"version": {"print version and build", cmdVersion},
+	"check":  {"validate a configuration file", cmdCheck},
+	"run":    {"run the daemon in the foreground", cmdRun},
+	"status": {"show the state of the running daemon", cmdStatus},
+	"ipvs":   {"show the kernel IPVS table like ipvsadm -Ln", cmdIPVS},
+	"reload": {"reload the daemon's configuration (also SIGHUP)", cmdReload},
+
+	"import-keepalived": {"convert a keepalived.conf to lvsd HCL", cmdImportKeepalived},
+	"version":           {"print version and build", cmdVersion},
 }
 
 // pending are contract commands that later capabilities implement; they
 // fail clearly instead of looking unknown.
 var pending = map[string]string{
-	"reload":            "ask the daemon to reload its configuration",
-	"drill":             "run a planned failover drill",
-	"import-keepalived": "convert a keepalived.conf to lvsd HCL",
-	"doctor":            "check this host for director pitfalls",
+	"drill":  "run a planned failover drill",
+	"doctor": "check this host for director pitfalls",
 }
 
 func main() {

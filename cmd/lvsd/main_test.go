@@ -114,3 +114,24 @@ func TestBinaryExitCodes(t *testing.T) {
 		}
 	}
 }
+
+// TestImportKeepalivedCommand: the converted file passes lvsd check; a
+// behaviour-changing keyword makes the exit status 1.
+func TestImportKeepalivedCommand(t *testing.T) {
+	code, out, errOut := run("import-keepalived", "../../conf/testdata/keepalived/dr.conf")
+	if code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut)
+	}
+	path := filepath.Join(t.TempDir(), "lvsd.hcl")
+	if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, errOut := run("check", "-c", path); code != exitOK {
+		t.Errorf("imported file does not pass lvsd check: %s", errOut)
+	}
+	ah := filepath.Join(t.TempDir(), "ah.conf")
+	os.WriteFile(ah, []byte("vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n authentication {\n  auth_type AH\n  auth_pass x\n }\n virtual_ipaddress {\n  192.0.2.100/24\n }\n}\n"), 0o644)
+	if code, _, errOut := run("import-keepalived", ah); code != exitFail || !strings.Contains(errOut, "changes behaviour") {
+		t.Errorf("AH: exit %d, %s; want 1 with a behaviour note", code, errOut)
+	}
+}

@@ -36,7 +36,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "lvsd run: this host does not match the configuration; nothing started")
 		return exitFail
 	}
-	log := newLogger(cfg.Global, stderr)
+	level := new(slog.LevelVar)
+	level.Set(cfg.Global.LogLevel)
+	log := newLogger(cfg.Global, level, stderr)
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
@@ -44,7 +46,7 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 
-	d, err := newDaemon(cfg, log)
+	d, err := newDaemon(cfg, log, level)
 	if err == nil {
 		err = d.run(ctx, hup)
 	}
@@ -55,8 +57,8 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-func newLogger(g conf.Global, w io.Writer) *slog.Logger {
-	opts := &slog.HandlerOptions{Level: g.LogLevel}
+func newLogger(g conf.Global, level slog.Leveler, w io.Writer) *slog.Logger {
+	opts := &slog.HandlerOptions{Level: level}
 	if g.LogFormat == conf.LogJSON {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}

@@ -17,13 +17,15 @@ import (
 // statusReply is the daemon's state as `lvsd status --json` shows it.
 // Field names are stable: scripts read them.
 type statusReply struct {
-	RouterID  string           `json:"router_id"`
-	Version   string           `json:"version"`
-	PID       int              `json:"pid"`
-	Config    string           `json:"config"`
-	Started   time.Time        `json:"started"`
-	Instances []instanceStatus `json:"instances"`
-	Services  []serviceStatus  `json:"virtual_servers,omitempty"`
+	RouterID       string           `json:"router_id"`
+	Version        string           `json:"version"`
+	PID            int              `json:"pid"`
+	Config         string           `json:"config"`
+	Started        time.Time        `json:"started"`
+	Reloads        uint64           `json:"reloads"`
+	ReloadFailures uint64           `json:"reload_failures"`
+	Instances      []instanceStatus `json:"instances"`
+	Services       []serviceStatus  `json:"virtual_servers,omitempty"`
 }
 
 type instanceStatus struct {
@@ -53,12 +55,19 @@ type transition struct {
 }
 
 func (d *daemon) status() *statusReply {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	r := &statusReply{
 		RouterID: d.cfg.Global.RouterID, Version: version, PID: os.Getpid(),
 		Config: d.cfg.File, Started: d.started,
+		Reloads: d.reloadOK.Load(), ReloadFailures: d.reloadKO.Load(),
 	}
-	for _, in := range d.instances {
-		s, ok := in.Status()
+	for _, ic := range d.cfg.Instances {
+		m := d.instances[ic.Name]
+		if m == nil {
+			continue
+		}
+		s, ok := m.in.Status()
 		if !ok {
 			continue
 		}

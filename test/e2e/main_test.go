@@ -16,6 +16,10 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	// LVSD_TEST_BINARY tests a given static build instead of this tree's.
+	if lvsdBin = os.Getenv("LVSD_TEST_BINARY"); lvsdBin != "" {
+		os.Exit(m.Run())
+	}
 	lvsdBin = filepath.Join(dir, "lvsd")
 	build := exec.Command("go", "build", "-o", lvsdBin, "../../cmd/lvsd")
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
