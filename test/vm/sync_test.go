@@ -1,0 +1,101 @@
+//go:build vm
+
+package vm_test
+
+import (
+	"context"
+	"regexp"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lvsd/lvsd/test/vm"
+)
+
+// syncGuestOnce builds the guest tests of package sync (test/vm/syncguest).
+var syncGuestOnce = sync.OnceValues(func() (string, error) {
+	return vm.BuildStatic(context.Background(), "./test/vm/syncguest", "vmguest")
+})
+
+// syncGuestTests must each report PASS: a green run with fewer tests (a
+// rename, a skip) would prove less than it claims.
+var syncGuestTests = []string{
+	"TestDaemonParameters", "TestDaemonErrors", "TestStopRightAfterStart", "TestFollowerInKernel", "TestObserverCountsKernelConnections",
+	"TestObserverCountsKernelConnections/IPv4_group_224.0.0.81", "TestObserverCountsKernelConnections/IPv6_group_ff32:20:2001:db8::81",
+}
+
+func syncGuest(t *testing.T) (*vm.Kernel, string) {
+	t.Helper()
+	k, _ := setup(t)
+	bin, err := syncGuestOnce()
+	if err != nil {
+		t.Fatalf("build sync guest test: %v", err)
+	}
+	return k, bin
+}
+
+// TestSyncInVM runs package sync against the real kernel: master and
+// backup daemons for every parameter read back through GET_DAEMON and
+// ipvsadm, the kernel's errors, a Follower through a forced sequence of
+// VRRP states and reloads, and an Observer counting the connections a
+// master syncs to a backup in another namespace.
+func TestSyncInVM(t *testing.T) {
+	k, bin := syncGuest(t)
+	res, err := vm.Run(t.Context(), vm.Spec{
+		Kernel:       k,
+		Files:        map[string]string{"/usr/local/bin/syncguest.test": bin},
+		HostPrograms: []string{ipvsadmPath},
+		Command:      []string{"/usr/local/bin/syncguest.test", "-test.v", "-test.count=1"},
+		Console:      vm.LogFunc(t.Logf),
+		Timeout:      5 * time.Minute,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logTimings(t, res)
+	if !res.Passed {
+		t.Fatalf("guest test failed with exit code %d (console above)", res.ExitCode)
+	}
+	for _, name := range syncGuestTests {
+		if !regexp.MustCompile(`--- PASS: ` + regexp.QuoteMeta(name) + ` `).MatchString(res.Console) {
+			t.Errorf("guest output has no PASS line for %s", name)
+		}
+	}
+	// Every parameter case ran; none was skipped.
+	if n := len(regexp.MustCompile(`--- PASS: TestDaemonParameters/`).FindAllString(res.Console, -1)); n != 14 {
+		t.Errorf("%d parameter cases passed, want 14", n)
+	}
+	// The figures: the observer test's, one line per group family, its
+	// decode errors, and the stops that got no ack.
+	for re, n := range map[string]int{`SYNC FIGURES .*`: 2, `SYNC ERRORS: .*`: 1, `SYNC FLAP: .*`: 1} {
+		ms := regexp.MustCompile(re).FindAllString(res.Console, -1)
+		if len(ms) != n {
+			t.Errorf("guest output has %d lines matching %s, want %d", len(ms), re, n)
+		}
+		for _, m := range ms {
+			t.Log(m)
+		}
+	}
+}
+
+// TestSyncWithoutIPVS boots without any module: OpenKernel must fail with
+// ErrNoIPVS, saying how to fix it, and load nothing.
+func TestSyncWithoutIPVS(t *testing.T) {
+	k, bin := syncGuest(t)
+	res, err := vm.Run(t.Context(), vm.Spec{
+		Kernel:  k,
+		Modules: []string{},
+		Files:   map[string]string{"/usr/local/bin/syncguest.test": bin},
+		Env:     []string{"LVSD_EXPECT_NO_IPVS=1"},
+		Command: []string{"/usr/local/bin/syncguest.test", "-test.v", "-test.count=1", "-test.run", "^TestNoIPVS$"},
+		Console: vm.LogFunc(t.Logf),
+		Timeout: 2 * time.Minute,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logTimings(t, res)
+	if !res.Passed || !regexp.MustCompile(`--- PASS: TestNoIPVS `).MatchString(res.Console) {
+		t.Fatalf("guest TestNoIPVS did not pass (exit code %d, console above)", res.ExitCode)
+	}
+}
