@@ -112,7 +112,7 @@ func failoverDrills(t *testing.T, impl string, s vrrpSettings) (killed, stopped 
 			} else {
 				routers[m].kill()
 			}
-			took := p.arps.waitGARP(t, t0, links[other].MAC(), 10*time.Second)
+			took := waitGARP(t, p.arps, t0, links[other].MAC(), 10*time.Second)
 			if planned {
 				stopped = append(stopped, took)
 			} else {

@@ -14,14 +14,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
 
-	"github.com/mdlayher/arp"
 	"github.com/vishvananda/netlink"
 
 	"github.com/lvsd/lvsd/test/lab"
@@ -47,7 +44,7 @@ type pairLab struct {
 	aLink    *lab.Link
 	bLink    *lab.Link
 	observer *lab.Host
-	arps     *arpWatch
+	arps     *lab.ARPWatch
 }
 
 func newPairLab(t *testing.T) *pairLab {
@@ -57,7 +54,7 @@ func newPairLab(t *testing.T) *pairLab {
 	p.aLink = p.a.Connect(nw, dirAIP)
 	p.bLink = p.b.Connect(nw, dirBIP)
 	obsLink := p.observer.Connect(nw, obsIP)
-	p.arps = watchARP(t, p.observer, obsLink.Name())
+	p.arps = p.observer.WatchARP(t, obsLink.Name())
 	return p
 }
 
@@ -285,88 +282,14 @@ func (p *lvsdProc) instance() instanceStatus {
 
 func (p *lvsdProc) state() string { return p.instance().State }
 
-// arpWatch records every gratuitous ARP seen on an interface.
-type arpWatch struct {
-	mu     sync.Mutex
-	events []garp
-}
-
-type garp struct {
-	at  time.Time
-	ip  netip.Addr
-	mac net.HardwareAddr
-}
-
-func watchARP(t testing.TB, h *lab.Host, ifname string) *arpWatch {
-	t.Helper()
-	w := &arpWatch{}
-	var c *arp.Client
-	err := h.Do(func() error {
-		ifi, err := net.InterfaceByName(ifname)
-		if err != nil {
-			return err
-		}
-		c, err = arp.Dial(ifi)
-		return err
-	})
-	if err != nil {
-		t.Fatalf("ARP watch on %s: %v", h.Name(), err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		for {
-			p, _, err := c.Read()
-			if err != nil {
-				if strings.Contains(err.Error(), "closed") {
-					return
-				}
-				continue
-			}
-			if p.SenderIP == p.TargetIP {
-				w.mu.Lock()
-				w.events = append(w.events, garp{time.Now(), p.SenderIP, slices.Clone(p.SenderHardwareAddr)})
-				w.mu.Unlock()
-			}
-		}
-	}()
-	t.Cleanup(func() { c.Close(); <-done })
-	return w
-}
-
-// first returns the first GARP for ip from mac at or after t0.
-func (w *arpWatch) first(t0 time.Time, ip netip.Addr, mac net.HardwareAddr) (time.Time, bool) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	for _, e := range w.events {
-		if !e.at.Before(t0) && e.ip == ip && bytes.Equal(e.mac, mac) {
-			return e.at, true
-		}
-	}
-	return time.Time{}, false
-}
-
-// count returns how many GARPs for ip from mac were seen at or after t0.
-func (w *arpWatch) count(t0 time.Time, ip netip.Addr, mac net.HardwareAddr) int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	n := 0
-	for _, e := range w.events {
-		if !e.at.Before(t0) && e.ip == ip && bytes.Equal(e.mac, mac) {
-			n++
-		}
-	}
-	return n
-}
-
 // waitGARP waits for the first GARP for the VIP from mac after t0 and
 // returns how long after t0 it came.
-func (w *arpWatch) waitGARP(t testing.TB, t0 time.Time, mac net.HardwareAddr, timeout time.Duration) time.Duration {
+func waitGARP(t testing.TB, w *lab.ARPWatch, t0 time.Time, mac net.HardwareAddr, timeout time.Duration) time.Duration {
 	t.Helper()
 	var at time.Time
 	waitFor(t, timeout, fmt.Sprintf("gratuitous ARP for %s from %s", vip, mac), func() bool {
 		var ok bool
-		at, ok = w.first(t0, vip, mac)
+		at, ok = w.First(t0, vip, mac)
 		return ok
 	})
 	return at.Sub(t0)

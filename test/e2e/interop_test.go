@@ -78,7 +78,7 @@ func interop(t *testing.T, settings func(self, peer netip.Addr) vrrpSettings, lv
 	a.kill()
 	v := vrrp.Version(sa.version)
 	bound := vrrp.MasterDown(v, 100, sa.interval) + slack
-	took := p.arps.waitGARP(t, killed, p.bLink.MAC(), 2*bound)
+	took := waitGARP(t, p.arps, killed, p.bLink.MAC(), 2*bound)
 	t.Logf("%s killed: dir-b announced after %s (bound %s)", a.name(), took, bound)
 	if took > bound {
 		t.Errorf("takeover took %s, bound %s", took, bound)
@@ -91,7 +91,7 @@ func interop(t *testing.T, settings func(self, peer netip.Addr) vrrpSettings, lv
 	returned := time.Now()
 	startA()
 	waitFor(t, vrrp.MasterDown(v, 150, sa.interval)+5*time.Second, "dir-b gives the VIP up", func() bool { return !holdsVIP(t, p.b) })
-	p.arps.waitGARP(t, returned, p.aLink.MAC(), 2*time.Second)
+	waitGARP(t, p.arps, returned, p.aLink.MAC(), 2*time.Second)
 	if !holdsVIP(t, p.a) {
 		t.Error("dir-a announced the VIP without holding it")
 	}

@@ -70,7 +70,7 @@ func TestPairFailover(t *testing.T) {
 	killed := time.Now()
 	a.kill()
 	bound := vrrp.MasterDown(vrrp.V3, 100, advert) + slack
-	took := p.arps.waitGARP(t, killed, p.bLink.MAC(), 2*bound)
+	took := waitGARP(t, p.arps, killed, p.bLink.MAC(), 2*bound)
 	t.Logf("SIGKILL: first GARP from dir-b %s after the kill (bound 3×%s + skew + slack = %s)", took, advert, bound)
 	if took > bound {
 		t.Errorf("takeover took %s, bound %s", took, bound)
@@ -97,7 +97,7 @@ func TestPairFailover(t *testing.T) {
 		t.Error("dir-a still holds the VIP after SIGTERM")
 	}
 	bound = vrrp.Skew(vrrp.V3, 100, advert) + slack
-	took = p.arps.waitGARP(t, stopped, p.bLink.MAC(), 5*time.Second)
+	took = waitGARP(t, p.arps, stopped, p.bLink.MAC(), 5*time.Second)
 	t.Logf("SIGTERM: first GARP from dir-b %s after the signal (bound skew + slack = %s)", took, bound)
 	if took > bound {
 		t.Errorf("planned takeover took %s, bound %s", took, bound)
@@ -148,7 +148,7 @@ func TestSplitBrainHeal(t *testing.T) {
 		t.Errorf("after heal: dir-a %s, dir-b holds VIP %v", a.state(), holdsVIP(t, p.b))
 	}
 	waitFor(t, time.Second, "dir-a re-sends GARP after the heal", func() bool {
-		_, ok := p.arps.first(healed, vip, p.aLink.MAC())
+		_, ok := p.arps.First(healed, vip, p.aLink.MAC())
 		return ok
 	})
 	if s := a.instance(); s.Reasserts == 0 {
@@ -170,7 +170,7 @@ func TestTrackedInterfaceFault(t *testing.T) {
 	down := time.Now()
 	uplink.Down()
 	waitState(t, a, "FAULT", 2*time.Second)
-	took := p.arps.waitGARP(t, down, p.bLink.MAC(), 3*time.Second)
+	took := waitGARP(t, p.arps, down, p.bLink.MAC(), 3*time.Second)
 	t.Logf("tracked interface down: dir-b announced after %s (dir-a resigned with priority 0: bound skew + slack)", took)
 	if bound := vrrp.Skew(vrrp.V3, 100, advert) + slack; took > bound {
 		t.Errorf("takeover took %s, bound %s", took, bound)
