@@ -58,6 +58,7 @@ type Instance struct {
 	versionWarned  bool
 	downCause      string    // why the master-down timer runs: the cause if it fires
 	preemptSince   time.Time // when a lower priority master was first followed under preempt_delay
+	holdUntil      time.Time // a drill: no preemption before then
 	last           Event
 	sent, received uint64
 	reasserts      uint64
@@ -140,6 +141,8 @@ func (in *Instance) Run(ctx context.Context) {
 		}
 	}
 }
+
+var netipZero netip.Addr
 
 func stoppedTimer() *time.Timer {
 	t := time.NewTimer(time.Hour)
@@ -296,7 +299,7 @@ func (in *Instance) backupReceive(a Advert, src netip.Addr) {
 	}
 	in.masterIP, in.masterPrio = src, a.Priority
 	local := in.priority()
-	if in.preempts() && a.Priority < local {
+	if in.preempts() && a.Priority < local && !time.Now().Before(in.holdUntil) {
 		if in.cfg.PreemptDelay == 0 {
 			return // discard: master_down expires and we preempt
 		}

@@ -15,7 +15,9 @@ import (
 // The control protocol: the client sends one JSON request line, the
 // daemon answers one JSON reply line and closes.
 type controlRequest struct {
-	Command string `json:"command"`
+	Command  string `json:"command"`
+	Instance string `json:"instance,omitempty"` // drill
+	Hold     string `json:"hold,omitempty"`     // drill
 }
 
 type controlReply struct {
@@ -23,6 +25,7 @@ type controlReply struct {
 	Error   string       `json:"error,omitempty"`
 	Status  *statusReply `json:"status,omitempty"`
 	Changes []string     `json:"changes,omitempty"` // what a reload did
+	Drill   *drillReport `json:"drill,omitempty"`
 }
 
 // listenControl opens the control socket, mode 0600: it can stop VRRP
@@ -68,7 +71,7 @@ func (d *daemon) serveControl(l net.Listener) {
 
 func (d *daemon) handleControl(c net.Conn) {
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(10 * time.Second))
+	c.SetDeadline(time.Now().Add(2 * time.Minute)) // a drill waits for the takeover
 	var req controlRequest
 	reply := controlReply{OK: true}
 	line, err := bufio.NewReader(c).ReadBytes('\n')
@@ -80,6 +83,19 @@ func (d *daemon) handleControl(c net.Conn) {
 		reply = controlReply{Error: "bad request: " + err.Error()}
 	case req.Command == "status":
 		reply.Status = d.status()
+	case req.Command == "drill":
+		hold, err := time.ParseDuration(req.Hold)
+		if err != nil || hold < 0 {
+			reply = controlReply{Error: fmt.Sprintf("bad hold %q", req.Hold)}
+			break
+		}
+		report, err := d.drill(req.Instance, hold)
+		if err != nil {
+			reply = controlReply{Error: err.Error()}
+			break
+		}
+		reply.Drill = report
+		d.log.Info("drill", "instance", report.Instance, "new_master", report.NewMaster, "takeover_ms", report.TakeoverMS, "failure", report.Failure)
 	case req.Command == "reload":
 		changes, err := d.reload()
 		reply.Changes = changes
@@ -97,12 +113,16 @@ func (d *daemon) handleControl(c net.Conn) {
 
 // call sends one request to the daemon at socket and returns its reply.
 func call(socket string, req controlRequest) (*controlReply, error) {
+	return callTimeout(socket, req, 15*time.Second)
+}
+
+func callTimeout(socket string, req controlRequest, timeout time.Duration) (*controlReply, error) {
 	c, err := net.DialTimeout("unix", socket, 3*time.Second)
 	if err != nil {
 		return nil, fmt.Errorf("cannot reach lvsd at %s: %w", socket, err)
 	}
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(15 * time.Second))
+	c.SetDeadline(time.Now().Add(timeout))
 	if err := json.NewEncoder(c).Encode(req); err != nil {
 		return nil, fmt.Errorf("lvsd at %s: %w", socket, err)
 	}

@@ -42,7 +42,8 @@ type daemon struct {
 	dirCtx       context.Context
 	dirDone      chan error
 
-	groups   sync.Map // instance name → *vrrp.Group; read from OnEvent
+	groups   sync.Map                 // instance name → *vrrp.Group; read from OnEvent
+	connSync atomic.Pointer[connSync] // nil without connection_sync; read from OnEvent
 	reloadOK atomic.Uint64
 	reloadKO atomic.Uint64
 }
@@ -150,6 +151,9 @@ func (d *daemon) stopAll() {
 	defer d.mu.Unlock()
 	for name, m := range d.instances {
 		d.stopInstance(name, m)
+	}
+	if cs := d.connSync.Swap(nil); cs != nil {
+		cs.stop()
 	}
 	if d.stopTrackers != nil {
 		d.stopTrackers()
@@ -290,6 +294,10 @@ func (d *daemon) apply(cfg *conf.Config, summary *[]string) error {
 		errs = append(errs, err)
 	}
 
+	if err := d.applyConnSync(cfg, note); err != nil {
+		errs = append(errs, err)
+	}
+
 	if len(cfg.VirtualServers) > 0 && d.director == nil {
 		if err := d.openDirector(cfg); err != nil {
 			errs = append(errs, err)
@@ -377,13 +385,52 @@ func (d *daemon) startInstance(ic vrrp.Config, scripts map[string]vrrp.TrackScri
 	return nil
 }
 
-// onEvent runs on the instance's goroutine: notify scripts and the sync
-// group, both without d.mu.
+// onEvent runs on the instance's goroutine: notify scripts, the sync
+// group and connection sync, all without d.mu.
 func (d *daemon) onEvent(m *managed, ev vrrp.Event) {
 	m.notifier.Load().Notify(ev)
 	if g, ok := d.groups.Load(ev.Instance); ok {
 		g.(*vrrp.Group).Observe(ev)
 	}
+	if cs := d.connSync.Load(); cs != nil && cs.cfg.Instance == ev.Instance {
+		cs.setState(ev.To == vrrp.Master)
+	}
+}
+
+// applyConnSync starts, updates, replaces or stops connection sync.
+func (d *daemon) applyConnSync(cfg *conf.Config, note func(string, ...any)) error {
+	cur := d.connSync.Load()
+	want := cfg.ConnectionSync
+	switch {
+	case want == nil && cur == nil:
+		return nil
+	case want == nil:
+		d.connSync.Store(nil)
+		cur.stop()
+		note("connection sync stopped")
+		return nil
+	case cur != nil && cur.cfg.Instance == want.Instance:
+		if !reflect.DeepEqual(cur.cfg, *want) {
+			cur.update(*want)
+			note("connection sync updated")
+		}
+		return nil
+	case cur != nil:
+		d.connSync.Store(nil)
+		cur.stop()
+	}
+	cs, err := startConnSync(*want, d.log)
+	if err != nil {
+		return err
+	}
+	d.connSync.Store(cs)
+	if m := d.instances[want.Instance]; m != nil {
+		if st, ok := m.in.Status(); ok {
+			cs.setState(st.State == vrrp.Master)
+		}
+	}
+	note("connection sync started")
+	return nil
 }
 
 // updateInstance applies a changed instance in place, or replaces it when

@@ -24,21 +24,15 @@ const (
 )
 
 var commands = map[string]command{
-	"check":  {"validate a configuration file", cmdCheck},
-	"run":    {"run the daemon in the foreground", cmdRun},
-	"status": {"show the state of the running daemon", cmdStatus},
-	"ipvs":   {"show the kernel IPVS table like ipvsadm -Ln", cmdIPVS},
-	"reload": {"reload the daemon's configuration (also SIGHUP)", cmdReload},
-
+	"check":             {"validate a configuration file", cmdCheck},
+	"run":               {"run the daemon in the foreground", cmdRun},
+	"status":            {"show the state of the running daemon", cmdStatus},
+	"reload":            {"reload the daemon's configuration (also SIGHUP)", cmdReload},
+	"drill":             {"planned failover: the master steps down, the takeover is reported", cmdDrill},
+	"ipvs":              {"show the kernel IPVS table like ipvsadm -Ln", cmdIPVS},
 	"import-keepalived": {"convert a keepalived.conf to lvsd HCL", cmdImportKeepalived},
+	"doctor":            {"check this host for director and real server pitfalls", cmdDoctor},
 	"version":           {"print version and build", cmdVersion},
-}
-
-// pending are contract commands that later capabilities implement; they
-// fail clearly instead of looking unknown.
-var pending = map[string]string{
-	"drill":  "run a planned failover drill",
-	"doctor": "check this host for director pitfalls",
 }
 
 func main() {
@@ -57,10 +51,6 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 	if c, ok := commands[name]; ok {
 		return c.run(args[1:], stdout, stderr)
 	}
-	if _, ok := pending[name]; ok {
-		fmt.Fprintf(stderr, "lvsd %s: not implemented in this build yet\n", name)
-		return exitFail
-	}
 	fmt.Fprintf(stderr, "lvsd: unknown command %q\n\n", name)
 	usage(stderr)
 	return exitUsage
@@ -71,9 +61,6 @@ func usage(w io.Writer) {
 	var lines []string
 	for name, c := range commands {
 		lines = append(lines, fmt.Sprintf("  %-18s %s", name, c.summary))
-	}
-	for name, s := range pending {
-		lines = append(lines, fmt.Sprintf("  %-18s %s (not yet implemented)", name, s))
 	}
 	sort.Strings(lines)
 	fmt.Fprintln(w, strings.Join(lines, "\n"))

@@ -76,7 +76,6 @@ func TestCommandLine(t *testing.T) {
 		{nil, exitUsage, "usage: lvsd COMMAND"},
 		{[]string{"check", "extra"}, exitUsage, "usage: lvsd check"},
 		{[]string{"check", "-x"}, exitUsage, "flag provided but not defined: -x"},
-		{[]string{"drill"}, exitFail, "lvsd drill: not implemented in this build yet"},
 		{[]string{"status", "-s", "/nonexistent/lvsd.sock"}, exitFail, "cannot reach lvsd at /nonexistent/lvsd.sock"},
 		{[]string{"run", "-c", "testdata/three-errors.hcl"}, exitFail, "is invalid; nothing started"},
 	}

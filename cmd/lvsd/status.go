@@ -26,6 +26,7 @@ type statusReply struct {
 	ReloadFailures uint64           `json:"reload_failures"`
 	Instances      []instanceStatus `json:"instances"`
 	Services       []serviceStatus  `json:"virtual_servers,omitempty"`
+	Sync           *syncStatus      `json:"connection_sync,omitempty"`
 }
 
 type instanceStatus struct {
@@ -93,6 +94,9 @@ func (d *daemon) status() *statusReply {
 	}
 	if d.director != nil {
 		r.Services = d.director.status()
+	}
+	if cs := d.connSync.Load(); cs != nil {
+		r.Sync = cs.status()
 	}
 	return r
 }
@@ -181,6 +185,25 @@ func printStatus(w io.Writer, s *statusReply) {
 		}
 	}
 	fmt.Fprintln(w)
+	if cs := s.Sync; cs != nil {
+		follows := "no instance: master and backup daemons both run"
+		if cs.Instance != "" {
+			follows = "follows " + cs.Instance
+		}
+		fmt.Fprintf(w, "\nconnection sync (%s): %s\n", follows, dash(strings.Join(cs.Daemons, "; ")))
+		if cs.LastError != "" {
+			fmt.Fprintf(w, "  last error: %s\n", cs.LastError)
+		}
+		if o := cs.Observed; o != nil {
+			if len(o.Peers) == 0 {
+				fmt.Fprintf(w, "  observed on %s: nothing yet (a master hears none of its own)\n", o.Group)
+			}
+			for _, p := range o.Peers {
+				fmt.Fprintf(w, "  observed on %s: from %s sync id %d: %d messages, %d connections, %d malformed, last %s ago\n",
+					o.Group, p.Address, p.SyncID, p.Messages, p.Connections, p.Errors, time.Since(p.LastSeen).Round(time.Second))
+			}
+		}
+	}
 	for _, vs := range s.Services {
 		state := fmt.Sprintf("healthy weight %d, quorum %d", vs.Healthy, vs.Quorum)
 		if vs.SorryActive {

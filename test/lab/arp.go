@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -44,12 +45,15 @@ func (h *Host) WatchARP(t testing.TB, ifname string) *ARPWatch {
 		t.Fatalf("lab: ARP watch on %s/%s: %v", h.name, ifname, err)
 	}
 	done := make(chan struct{})
+	var closed atomic.Bool
 	go func() {
 		defer close(done)
 		for {
 			p, _, err := c.Read()
 			if err != nil {
-				if errors.Is(err, net.ErrClosed) {
+				// The client's errors do not wrap net.ErrClosed: after
+				// Close, any error ends the watch.
+				if closed.Load() || errors.Is(err, net.ErrClosed) {
 					return
 				}
 				continue
@@ -61,7 +65,7 @@ func (h *Host) WatchARP(t testing.TB, ifname string) *ARPWatch {
 			}
 		}
 	}()
-	t.Cleanup(func() { c.Close(); <-done })
+	t.Cleanup(func() { closed.Store(true); c.Close(); <-done })
 	return w
 }
 

@@ -89,6 +89,14 @@ func TestForwarding(t *testing.T) {
 				counts[body]++
 			}
 			t.Logf("%s: %d requests: %v; table %q", c.name, n, counts, want)
+			// A real server set up as the test did passes lvsd doctor.
+			if c.fwd != "nat" {
+				for _, h := range s.rs {
+					if out, err := combined(h, h.Command(t.Context(), lvsdBin, "doctor", "--real-server", s.vip.String())); err != nil {
+						t.Errorf("lvsd doctor --real-server %s on %s: %v\n%s", s.vip, h.Name(), err, out)
+					}
+				}
+			}
 			// wrr is deterministic: 3:1 to the request, give or take the
 			// cycle in progress.
 			if r1 := counts["rs1"]; r1 < n*3/4-4 || r1 > n*3/4+4 || counts["rs1"]+counts["rs2"] != n {

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/lvsd/lvsd/conf"
+
+	lvsync "github.com/lvsd/lvsd/sync"
+)
+
+// connSync runs the kernel's IPVS sync daemons for connection_sync: it
+// follows the VRRP state of its instance (master sends, backup receives;
+// both without an instance) and observes the sync traffic that arrives,
+// so operators see sync work before they need it.
+type connSync struct {
+	log    *slog.Logger
+	cfg    conf.ConnectionSync
+	ctl    *lvsync.Kernel
+	f      *lvsync.Follower
+	obs    *lvsync.Observer // nil if the group could not be joined
+	states chan bool        // the followed instance is master, in order
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func startConnSync(cs conf.ConnectionSync, log *slog.Logger) (*connSync, error) {
+	ctl, err := lvsync.OpenKernel("")
+	if err != nil {
+		return nil, fmt.Errorf("connection_sync: %w", err)
+	}
+	c := &connSync{
+		log: log.With("component", "connection_sync"), cfg: cs, ctl: ctl,
+		f:      lvsync.NewFollower(ctl, cs.Daemon, cs.Instance != ""),
+		states: make(chan bool, 64),
+		done:   make(chan struct{}),
+	}
+	c.logActions(c.f.Start())
+	var ctx context.Context
+	ctx, c.cancel = context.WithCancel(context.Background())
+	if c.obs, err = lvsync.Observe(cs.Daemon); err != nil {
+		c.log.Warn("sync traffic not observed", "err", err)
+	} else {
+		go c.obs.Run(ctx, nil)
+	}
+	go func() {
+		defer close(c.done)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case master := <-c.states:
+				c.logActions(c.f.SetState(master))
+			}
+		}
+	}()
+	return c, nil
+}
+
+// setState hands over a transition of the followed instance; it never
+// blocks the instance. Should 64 be pending, the last one still wins:
+// the follower reconciles from the kernel's state on the next.
+func (c *connSync) setState(master bool) {
+	select {
+	case c.states <- master:
+	default:
+		c.log.Error("sync state queue full; the next transition reconciles")
+	}
+}
+
+// update applies changed parameters; an unchanged configuration restarts
+// nothing.
+func (c *connSync) update(cs conf.ConnectionSync) {
+	c.cfg = cs
+	c.logActions(c.f.Update(cs.Daemon))
+}
+
+// stop stops the sync daemons and the observer.
+func (c *connSync) stop() {
+	c.cancel()
+	<-c.done
+	c.logActions(c.f.Stop())
+	if c.obs != nil {
+		c.obs.Close()
+	}
+	c.ctl.Close()
+}
+
+func (c *connSync) logActions(actions []lvsync.Action, err error) {
+	for _, a := range actions {
+		c.log.Info("sync daemon", "action", a.String())
+	}
+	if err != nil {
+		c.log.Error("sync daemon", "err", err)
+	}
+}
+
+// syncStatus is connection_sync in `lvsd status`.
+type syncStatus struct {
+	Instance  string      `json:"instance,omitempty"`
+	Master    bool        `json:"following_master"`
+	Daemons   []string    `json:"daemons"`
+	LastError string      `json:"last_error,omitempty"`
+	Observed  *syncObserv `json:"observed,omitempty"`
+}
+
+type syncObserv struct {
+	Group     string            `json:"group"`
+	Peers     []syncPeer        `json:"peers"`
+	Malformed map[string]uint64 `json:"malformed"`
+}
+
+type syncPeer struct {
+	Address     string    `json:"address"`
+	SyncID      uint8     `json:"sync_id"`
+	Messages    uint64    `json:"messages"`
+	Connections uint64    `json:"connections"`
+	Errors      uint64    `json:"errors"`
+	LastSeen    time.Time `json:"last_seen"`
+}
+
+func (c *connSync) status() *syncStatus {
+	fs := c.f.Status()
+	s := &syncStatus{Instance: c.cfg.Instance, Master: fs.Master, Daemons: []string{}}
+	for _, d := range fs.Running {
+		s.Daemons = append(s.Daemons, d.String())
+	}
+	if fs.LastError != nil {
+		s.LastError = fs.LastError.Error()
+	}
+	if c.obs != nil {
+		snap := c.obs.Snapshot()
+		o := &syncObserv{Group: fmt.Sprintf("%s:%d on %s", snap.Group, snap.Port, snap.Interface), Peers: []syncPeer{}, Malformed: map[string]uint64{}}
+		for _, p := range snap.Peers {
+			o.Peers = append(o.Peers, syncPeer{Address: p.Addr.String(), SyncID: p.SyncID, Messages: p.Messages,
+				Connections: p.Conns, Errors: p.Errors, LastSeen: p.LastSeen})
+		}
+		for k, n := range snap.Errors {
+			o.Malformed[k.String()] = n
+		}
+		s.Observed = o
+	}
+	return s
+}

@@ -1,0 +1,36 @@
+package vrrp
+
+import (
+	"errors"
+	"fmt"
+	"time"
+)
+
+// ErrNotMaster is returned by StepDown on an instance that is not master.
+var ErrNotMaster = errors.New("vrrp: the instance is not master")
+
+// StepDown is a planned failover: the master resigns (priority 0, so a
+// backup takes over after Skew_Time) and, for hold, follows whatever
+// master it hears, even one of lower priority, instead of preempting it.
+// After hold the normal preemption rules apply again. If no backup takes
+// over, master_down expires and the instance becomes master again: a
+// drill never leaves the VIPs unheld.
+func (in *Instance) StepDown(hold time.Duration) error {
+	var err error
+	ok := in.do(func() {
+		if in.state != Master {
+			err = fmt.Errorf("%w (it is %s)", ErrNotMaster, in.state)
+			return
+		}
+		in.holdUntil = time.Now().Add(hold)
+		in.leaveMaster(true)
+		in.masterIP, in.masterPrio = netipZero, 0
+		in.armDown()
+		in.downCause = "drill: no backup took over within master_down; taking the VIPs back"
+		in.transition(Backup, fmt.Sprintf("drill: stepping down, holding back preemption for %s", hold))
+	})
+	if !ok {
+		return errors.New("vrrp: instance stopped")
+	}
+	return err
+}
