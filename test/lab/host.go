@@ -75,8 +75,8 @@ func (h *Host) Start(cmd *exec.Cmd) error {
 		cmd.SysProcAttr.Setpgid = true
 	}
 	if cmd.SysProcAttr.Pdeathsig == 0 {
-		// Tied to the forking thread, which switched returns to the
-		// runtime's pool alive, so it lasts as long as the test process.
+		// Tied to the forking thread: the spawner's, which lives as long
+		// as the test process (see spawn).
 		cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
 	}
 	l := h.lab
@@ -85,7 +85,7 @@ func (h *Host) Start(cmd *exec.Cmd) error {
 	if l.closed {
 		return fmt.Errorf("lab: host %s: start %s: lab already cleaned up", h.name, cmd.Path)
 	}
-	if err := h.Do(cmd.Start); err != nil {
+	if err := spawn(h.sp.ns, cmd); err != nil {
 		return fmt.Errorf("lab: host %s: start %s: %w", h.name, cmd.Path, err)
 	}
 	l.procs = append(l.procs, cmd.Process)

@@ -651,3 +651,32 @@ func TestSweepRemovesLiveLabAndCleanupCopes(t *testing.T) {
 	// The lab's own cleanup then runs on an already swept lab and must
 	// not report errors.
 }
+
+// TestChildSurvivesDiscardedThreads: code that enters a namespace on a
+// locked thread and discards the thread (goroutine exits locked, as
+// ipvs.Connections does) must not kill the lab's processes through their
+// parent-death signal, whichever thread it lands on.
+func TestChildSurvivesDiscardedThreads(t *testing.T) {
+	l := New(t)
+	h := l.Host("a")
+	cmd := h.Command(context.Background(), "/bin/sleep", "60")
+	if err := h.Start(cmd); err != nil {
+		t.Fatal(err)
+	}
+	for range 200 {
+		done := make(chan struct{})
+		go func() {
+			runtime.LockOSThread() // never unlocked: the thread is discarded
+			close(done)
+		}()
+		<-done
+	}
+	time.Sleep(100 * time.Millisecond)
+	if err := cmd.Process.Signal(unix.Signal(0)); err != nil {
+		t.Fatalf("the lab's child died with a discarded thread: %v", err)
+	}
+	var ws unix.WaitStatus
+	if pid, _ := unix.Wait4(cmd.Process.Pid, &ws, unix.WNOHANG, nil); pid != 0 {
+		t.Fatalf("the lab's child exited: %v", ws)
+	}
+}

@@ -2,7 +2,9 @@ package lab
 
 import (
 	"fmt"
+	"os/exec"
 	"runtime"
+	"sync"
 
 	"github.com/vishvananda/netns"
 )
@@ -82,4 +84,55 @@ func inNetns(ns netns.NsHandle, fn func() error) error {
 		}
 		return nil
 	}, fn)
+}
+
+// spawner forks every process the lab starts, from one OS thread that stays
+// locked for the life of the test process. PR_SET_PDEATHSIG fires when the
+// *thread* that forked a child exits, not the process: a thread returned to
+// the runtime's pool can be taken by any code that enters a namespace on a
+// locked thread and then discards it on purpose (exiting locked), and its
+// children would die with it. This thread never exits before the process.
+var spawner struct {
+	once sync.Once
+	reqs chan spawnRequest
+}
+
+type spawnRequest struct {
+	ns   netns.NsHandle
+	cmd  *exec.Cmd
+	done chan error
+}
+
+// spawn starts cmd in ns from the spawner thread.
+func spawn(ns netns.NsHandle, cmd *exec.Cmd) error {
+	spawner.once.Do(func() {
+		spawner.reqs = make(chan spawnRequest)
+		ready := make(chan error)
+		go func() {
+			runtime.LockOSThread() // never unlocked
+			orig, err := netns.Get()
+			ready <- err
+			if err != nil {
+				return
+			}
+			for r := range spawner.reqs {
+				err := netns.Set(r.ns)
+				if err == nil {
+					err = r.cmd.Start()
+					if rerr := netns.Set(orig); rerr != nil {
+						// A spawner stuck in a lab namespace would start
+						// everything after this in the wrong place.
+						panic(fmt.Sprintf("lab: spawner cannot return to its namespace: %v", rerr))
+					}
+				}
+				r.done <- err
+			}
+		}()
+		if err := <-ready; err != nil {
+			panic(fmt.Sprintf("lab: spawner: %v", err))
+		}
+	})
+	done := make(chan error, 1)
+	spawner.reqs <- spawnRequest{ns: ns, cmd: cmd, done: done}
+	return <-done
 }

@@ -58,7 +58,7 @@ func startLvsd(t *testing.T, h *lab.Host, body string) *daemon {
 	dir := t.TempDir()
 	d := &daemon{t: t, host: h, socket: filepath.Join(dir, "lvsd.sock"), config: filepath.Join(dir, "lvsd.hcl")}
 	// The control socket goes into the file's global block, or a new one.
-	ours := fmt.Sprintf("  router_id = %q\n  control_socket = %q\n", h.Name(), d.socket)
+	ours := fmt.Sprintf("  router_id = %q\n  control_socket = %q\n  log_level = \"debug\"\n", h.Name(), d.socket)
 	cfg := "global {\n" + ours + "}\n" + body
 	if strings.Contains(body, "global {\n") {
 		cfg = strings.Replace(body, "global {\n", "global {\n"+ours, 1)
@@ -300,6 +300,13 @@ func (s *stream) fail(err error) {
 	if s.err == nil {
 		s.err = err
 	}
+}
+
+// lastLine is when the last line arrived.
+func (s *stream) lastLine() time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.last
 }
 
 // snapshot returns lines read, the longest gap, lines lost or duplicated,
