@@ -203,7 +203,7 @@ func cmdDrill(args []string, stdout, stderr io.Writer) int {
 	if r.Connections >= 0 {
 		fmt.Fprintf(stdout, "  connections in this director's table at step-down: %d\n", r.Connections)
 	}
-	fmt.Fprintf(stdout, "  connections in the new master's sync messages since: %d\n", r.SyncPeerConn)
+	fmt.Fprintf(stdout, "  connections the new master's sync messages carried since (sent as connections change state): %d\n", r.SyncPeerConn)
 	fmt.Fprintf(stdout, "  preemption held back for %ds; then the normal rules apply\n", r.HoldS)
 	return exitOK
 }

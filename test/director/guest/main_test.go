@@ -5,13 +5,15 @@
 package guest
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"testing"
 )
 
-// lvsdBin is where the host test puts the static lvsd binary.
-const lvsdBin = "/bin/lvsd"
+// lvsdBin is where the host test puts the static lvsd binary; the demo on
+// a host that has IPVS points LVSD_BIN at its build.
+var lvsdBin = cmp.Or(os.Getenv("LVSD_BIN"), "/bin/lvsd")
 
 func TestMain(m *testing.M) {
 	if os.Getenv("LVSD_VM_GUEST") != "1" {

@@ -18,6 +18,7 @@ type pairSite struct {
 	*site
 	a, b         *lab.Host
 	aLink, bLink *lab.Link
+	stops        []func() // stop each real server's HTTP
 }
 
 func drPair(t *testing.T) *pairSite {
@@ -32,7 +33,7 @@ func drPair(t *testing.T) *pairSite {
 		h := l.Host([]string{"rs1", "rs2"}[i])
 		h.Connect(lan, netip.PrefixFrom(netip.MustParseAddr(ip), 24))
 		realServerVIP(t, h, "lo", s.vip)
-		serveHTTP(t, h, netip.MustParseAddrPort("0.0.0.0:80"), fmt.Sprintf("rs%d", i+1))
+		s.stops = append(s.stops, serveHTTP(t, h, netip.MustParseAddrPort("0.0.0.0:80"), fmt.Sprintf("rs%d", i+1)))
 		s.rs, s.rsIP = append(s.rs, h), append(s.rsIP, netip.MustParseAddr(ip))
 	}
 	return s
