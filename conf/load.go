@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -109,12 +110,18 @@ func (ThisHost) HasInterface(name string) bool {
 	return err == nil
 }
 
-// Executable checks that path names an executable regular file; a bare
-// name is looked up in PATH.
+// Executable checks that path names an executable regular file (a bare
+// name is looked up in PATH) that only root can change: lvsd runs scripts
+// as root or switches to script_user from root, so a script, or a
+// directory above it, that another user can write would let that user
+// run anything as root.
 func (ThisHost) Executable(path string) error {
 	if !filepath.IsAbs(path) {
-		_, err := exec.LookPath(path)
-		return err
+		p, err := exec.LookPath(path)
+		if err != nil {
+			return err
+		}
+		path = p
 	}
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -123,7 +130,37 @@ func (ThisHost) Executable(path string) error {
 	if !fi.Mode().IsRegular() || fi.Mode().Perm()&0o111 == 0 {
 		return fmt.Errorf("%s is not an executable file", path)
 	}
-	return nil
+	if os.Geteuid() != 0 {
+		return nil // not root: nothing to protect
+	}
+	return onlyRootWrites(path)
+}
+
+// onlyRootWrites checks path and every directory above it: owned by root
+// and not writable by group or others (a sticky directory excepted).
+func onlyRootWrites(path string) error {
+	real, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return err
+	}
+	for p := real; ; p = filepath.Dir(p) {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return err
+		}
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Uid != 0 {
+			return fmt.Errorf("refusing %s: %s is owned by uid %d, not root, and lvsd would run it as root (chown root %s)", path, p, st.Uid, p)
+		}
+		// A sticky directory (/tmp) is safe on the way: nobody else can
+		// rename or replace what root owns in it.
+		sticky := fi.IsDir() && fi.Mode()&os.ModeSticky != 0
+		if fi.Mode().Perm()&0o022 != 0 && !sticky {
+			return fmt.Errorf("refusing %s: %s is writable by group or others (mode %#o), so another user could change what root runs (chmod go-w %s)", path, p, fi.Mode().Perm(), p)
+		}
+		if p == "/" {
+			return nil
+		}
+	}
 }
 
 // sortByPosition orders diagnostics as they appear in the file, so the

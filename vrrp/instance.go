@@ -62,6 +62,7 @@ type Instance struct {
 	last           Event
 	sent, received uint64
 	reasserts      uint64
+	transitions    uint64
 	drops          map[DropReason]uint64
 
 	adver, down, preempt, garp, refresh *time.Timer
@@ -395,6 +396,7 @@ func (in *Instance) transition(to State, cause string) {
 	ev := Event{Instance: in.cfg.Name, VRID: in.cfg.VRID, From: in.state, To: to, Cause: cause, At: time.Now()}
 	in.state = to
 	in.last = ev
+	in.transitions++
 	in.log.Info("transition", "from", ev.From, "to", ev.To, "cause", cause, "priority", in.priority())
 	in.deps.OnEvent(ev)
 }
@@ -505,6 +507,7 @@ type Status struct {
 	Last           Event
 	Sent, Received uint64
 	Reasserts      uint64
+	Transitions    uint64
 	Drops          map[DropReason]uint64
 	Faults         []string
 }
@@ -516,7 +519,7 @@ func (in *Instance) Status() (s Status, ok bool) {
 			Name: in.cfg.Name, VRID: in.cfg.VRID, Interface: in.cfg.Interface, Version: in.cfg.Version,
 			State: in.state, Priority: in.cfg.Priority, Effective: in.priority(),
 			MasterIP: in.masterIP, MasterInterval: in.masterAdverInt, Last: in.last,
-			Sent: in.sent, Received: in.received, Reasserts: in.reasserts,
+			Sent: in.sent, Received: in.received, Reasserts: in.reasserts, Transitions: in.transitions,
 			Drops: maps.Clone(in.drops),
 		}
 		if n := in.overflow.Load(); n > 0 {

@@ -115,7 +115,19 @@ func (d *daemon) run(ctx context.Context, hup <-chan os.Signal) error {
 		return err
 	}
 	defer ctl.Close()
+	if addr := d.cfg.Global.MetricsListen; addr != "" {
+		mctx, stopMetrics := context.WithCancel(context.Background())
+		defer stopMetrics()
+		if err := d.serveMetrics(mctx, addr); err != nil {
+			d.stopAll()
+			return err
+		}
+	}
 	d.log.Info("lvsd running", "version", version, "config", d.cfg.File, "instances", len(d.instances), "control_socket", d.cfg.Global.ControlSocket)
+	d.sdNotify("READY=1\nSTATUS=running " + d.cfg.File)
+	wdCtx, stopWatchdog := context.WithCancel(context.Background())
+	defer stopWatchdog()
+	go d.watchdog(wdCtx)
 
 	for ctx.Err() == nil {
 		select {
@@ -128,6 +140,7 @@ func (d *daemon) run(ctx context.Context, hup <-chan os.Signal) error {
 		case <-ctx.Done():
 		}
 	}
+	d.sdNotify("STOPPING=1")
 	d.log.Info("stopping: resigning mastership and removing virtual IPs")
 	d.stopAll()
 	// The IPVS table stays as it is: a restart adopts it, and established
@@ -166,6 +179,8 @@ func (d *daemon) stopAll() {
 // reload loads the file again and applies it by difference. An invalid
 // file, or one this host cannot run, changes nothing.
 func (d *daemon) reload() ([]string, error) {
+	d.sdNotify("RELOADING=1")
+	defer d.sdNotify("READY=1")
 	d.mu.Lock()
 	file := d.cfg.File
 	d.mu.Unlock()

@@ -40,9 +40,10 @@ type dirService struct {
 }
 
 type dirServer struct {
-	svc *dirService
-	idx int // in svc.vs.RealServers
-	cfg conf.RealServer
+	svc         *dirService
+	idx         int // in svc.vs.RealServers
+	cfg         conf.RealServer
+	transitions uint64 // health changes since lvsd started
 }
 
 func serverKey(vs conf.VirtualServer, rs conf.RealServer) healthcheck.Key {
@@ -108,11 +109,15 @@ func (d *director) build(cfg *conf.Config, prevServices []*dirService, prev map[
 		for i, rs := range vsc.RealServers {
 			key := serverKey(vsc, rs)
 			up := rs.Check == nil || inKernel[vsc.Service.Key().String()+"|"+rs.Destination.String()]
-			if p := prev[key]; p != nil && rs.Check != nil {
-				up = p.svc.vs.RealServers[p.idx].Healthy
+			var transitions uint64
+			if p := prev[key]; p != nil {
+				transitions = p.transitions
+				if rs.Check != nil {
+					up = p.svc.vs.RealServers[p.idx].Healthy
+				}
 			}
 			s.vs.RealServers = append(s.vs.RealServers, ipvs.RealServer{Destination: rs.Destination, Healthy: up})
-			servers[key] = &dirServer{svc: s, idx: i, cfg: rs}
+			servers[key] = &dirServer{svc: s, idx: i, cfg: rs, transitions: transitions}
 		}
 		services = append(services, s)
 	}
@@ -238,6 +243,7 @@ func (d *director) onHealth(ev healthcheck.Event) {
 	}
 	up := ev.State == healthcheck.Up
 	srv.svc.vs.RealServers[srv.idx].Healthy = up
+	srv.transitions++
 	d.mu.Unlock()
 	argv := srv.cfg.NotifyDown
 	if up {
@@ -317,15 +323,17 @@ type serviceStatus struct {
 }
 
 type realServerStatus struct {
-	Address    string    `json:"address"`
-	Weight     int       `json:"weight"`
-	Forwarding string    `json:"forwarding"`
-	Healthy    bool      `json:"healthy"`
-	Check      string    `json:"check,omitempty"`
-	Since      time.Time `json:"since,omitzero"`
-	LastCheck  time.Time `json:"last_check,omitzero"`
-	LastResult string    `json:"last_result,omitempty"`
-	Latency    string    `json:"latency,omitempty"`
+	Address     string    `json:"address"`
+	Transitions uint64    `json:"transitions"`
+	Weight      int       `json:"weight"`
+	Forwarding  string    `json:"forwarding"`
+	Healthy     bool      `json:"healthy"`
+	Check       string    `json:"check,omitempty"`
+	Since       time.Time `json:"since,omitzero"`
+	LastCheck   time.Time `json:"last_check,omitzero"`
+	LastResult  string    `json:"last_result,omitempty"`
+	Latency     string    `json:"latency,omitempty"`
+	latency     time.Duration
 }
 
 func (d *director) status() []serviceStatus {
@@ -341,7 +349,7 @@ func (d *director) status() []serviceStatus {
 		for _, rs := range s.cfg.RealServers {
 			srv := d.servers[serverKey(s.cfg, rs)]
 			r := realServerStatus{
-				Address: rs.Destination.String(), Weight: rs.Destination.Weight,
+				Address: rs.Destination.String(), Weight: rs.Destination.Weight, Transitions: srv.transitions,
 				Forwarding: rs.Destination.Forwarding.String(), Healthy: s.vs.RealServers[srv.idx].Healthy,
 			}
 			if rs.Check != nil {
@@ -350,6 +358,7 @@ func (d *director) status() []serviceStatus {
 					r.Since, r.LastCheck, r.LastResult = st.Since, st.LastCheck, st.Last.Reason
 					if st.Last.Latency > 0 {
 						r.Latency = st.Last.Latency.Round(time.Microsecond).String()
+						r.latency = st.Last.Latency
 					}
 				}
 			}
@@ -368,4 +377,15 @@ func (d *director) flush() {
 	if err != nil {
 		d.log.Error("flush_on_stop", "err", err)
 	}
+}
+
+// serviceNames maps each configured service's kernel key to its name.
+func (d *director) serviceNames() map[ipvs.ServiceKey]string {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	names := map[ipvs.ServiceKey]string{}
+	for _, s := range d.services {
+		names[s.cfg.Service.Key()] = s.cfg.Name
+	}
+	return names
 }

@@ -43,6 +43,7 @@ type instanceStatus struct {
 	LastTransition    *transition       `json:"last_transition,omitempty"`
 	AdvertsSent       uint64            `json:"adverts_sent"`
 	AdvertsReceived   uint64            `json:"adverts_received"`
+	Transitions       uint64            `json:"transitions"`
 	Reasserts         uint64            `json:"reasserts"`
 	Drops             map[string]uint64 `json:"drops"`
 	Faults            []string          `json:"faults,omitempty"`
@@ -75,7 +76,7 @@ func (d *daemon) status() *statusReply {
 		is := instanceStatus{
 			Name: s.Name, Interface: s.Interface, VRID: s.VRID, Version: int(s.Version),
 			State: s.State.String(), Priority: s.Priority, EffectivePriority: s.Effective,
-			AdvertsSent: s.Sent, AdvertsReceived: s.Received, Reasserts: s.Reasserts,
+			AdvertsSent: s.Sent, AdvertsReceived: s.Received, Reasserts: s.Reasserts, Transitions: s.Transitions,
 			Drops: map[string]uint64{}, Faults: s.Faults, VIPs: []string{},
 		}
 		if s.MasterIP.IsValid() {

@@ -44,26 +44,7 @@ func ipvsGuest(t *testing.T) (*vm.Kernel, string) {
 // guests and their shorter timeouts.
 func TestIPVSPackageInVM(t *testing.T) {
 	k, bin := ipvsGuest(t)
-	res, err := vm.Run(t.Context(), vm.Spec{
-		Kernel:       k,
-		Files:        map[string]string{"/usr/local/bin/ipvsguest.test": bin},
-		HostPrograms: []string{ipvsadmPath},
-		Command:      []string{"/usr/local/bin/ipvsguest.test", "-test.v", "-test.count=1"},
-		Console:      vm.LogFunc(t.Logf),
-		Timeout:      5 * time.Minute,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	logTimings(t, res)
-	if !res.Passed {
-		t.Fatalf("guest test failed with exit code %d (console above)", res.ExitCode)
-	}
-	for _, name := range ipvsGuestTests {
-		if !regexp.MustCompile(`--- PASS: ` + name + ` `).MatchString(res.Console) {
-			t.Errorf("guest output has no PASS line for %s", name)
-		}
-	}
+	runGuestTests(t, k, bin, "/usr/local/bin/ipvsguest.test", ipvsGuestTests)
 }
 
 // TestIPVSWithoutModule boots without any module and with a modprobe that

@@ -41,26 +41,7 @@ func syncGuest(t *testing.T) (*vm.Kernel, string) {
 // master syncs to a backup in another namespace.
 func TestSyncInVM(t *testing.T) {
 	k, bin := syncGuest(t)
-	res, err := vm.Run(t.Context(), vm.Spec{
-		Kernel:       k,
-		Files:        map[string]string{"/usr/local/bin/syncguest.test": bin},
-		HostPrograms: []string{ipvsadmPath},
-		Command:      []string{"/usr/local/bin/syncguest.test", "-test.v", "-test.count=1"},
-		Console:      vm.LogFunc(t.Logf),
-		Timeout:      5 * time.Minute,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	logTimings(t, res)
-	if !res.Passed {
-		t.Fatalf("guest test failed with exit code %d (console above)", res.ExitCode)
-	}
-	for _, name := range syncGuestTests {
-		if !regexp.MustCompile(`--- PASS: ` + regexp.QuoteMeta(name) + ` `).MatchString(res.Console) {
-			t.Errorf("guest output has no PASS line for %s", name)
-		}
-	}
+	res := runGuestTests(t, k, bin, "/usr/local/bin/syncguest.test", syncGuestTests)
 	// Every parameter case ran; none was skipped.
 	if n := len(regexp.MustCompile(`--- PASS: TestDaemonParameters/`).FindAllString(res.Console, -1)); n != 14 {
 		t.Errorf("%d parameter cases passed, want 14", n)
