@@ -14,7 +14,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.dat
 # kernel), vmguest (code that runs inside the VM).
 TAGS := lab vm vmguest bench
 
-.PHONY: all build deps lint test test-unit test-fuzz test-lab test-vm bench demo clean lab-sweep
+.PHONY: all build deps lint test test-unit test-fuzz test-lab test-vm test-demo bench demo clean lab-sweep
 
 all: build
 
@@ -35,7 +35,7 @@ lint:
 	  if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
 # Every tier, in order; CI runs this (.ci/run).
-test: deps lint test-unit test-fuzz test-lab test-vm
+test: deps lint test-unit test-fuzz test-lab test-vm test-demo
 
 test-unit:
 	$(GO) test -race -count=1 ./...
@@ -50,6 +50,10 @@ test-lab: lab-sweep
 
 test-vm:
 	$(GO) test -tags vm -count=1 -p 1 -v -timeout 40m ./test/vm/... ./test/director/...
+
+# The demo is part of the tests: every step of it is checked.
+test-demo:
+	$(GO) run ./test/demo
 
 # Removes namespaces left by an interrupted lab run.
 lab-sweep:
