@@ -11,6 +11,10 @@ import (
 // so that the group does not react to its own doing.
 const groupCause = "sync_group "
 
+// ownFaultCleared is the cause of the event a member in FAULT sends when
+// its own faults are gone but the group's still holds it.
+const ownFaultCleared = "own faults cleared"
+
 // Group makes the instances of a sync_group change state together: one
 // entering Fault faults the others; one becoming Master by its own
 // election makes the others Master; one stepping down to Backup takes the
@@ -78,6 +82,35 @@ func (g *Group) Run(ctx context.Context) {
 func (g *Group) follow(ev Event) {
 	key := "group:" + g.name
 	cause := fmt.Sprintf("%s%s: %s went %s (%s)", groupCause, g.name, ev.Instance, ev.To, ev.Cause)
+	if ev.From == Fault && ev.To == Fault && ev.Cause == ownFaultCleared {
+		// The last member with a fault of its own is fine again: lift the
+		// group's fault everywhere.
+		if g.ownFault() == "" {
+			g.mu.RLock()
+			members := make([]*Instance, 0, len(g.members))
+			for _, m := range g.members {
+				members = append(members, m)
+			}
+			g.mu.RUnlock()
+			for _, m := range members {
+				m.do(func() { m.setFault(key, groupCause+g.name+": every member recovered", false) })
+			}
+		}
+		return
+	}
+	if ev.From == Fault && ev.To != Fault {
+		// A member recovered; the group stays down while any member still
+		// has a fault of its own (one that came while it was already in
+		// FAULT raised no event).
+		if faulty := g.ownFault(); faulty != "" {
+			g.mu.RLock()
+			self := g.members[ev.Instance]
+			g.mu.RUnlock()
+			refault := fmt.Sprintf("%s%s: %s is still in FAULT", groupCause, g.name, faulty)
+			self.do(func() { self.setFault(key, refault, true) })
+			return
+		}
+	}
 	for _, in := range g.others(ev.Instance) {
 		switch {
 		case ev.To == Fault:
@@ -121,4 +154,16 @@ func (g *Group) hearsMaster(in *Instance) string {
 // changes sync groups does.
 func (in *Instance) SetGroup(g *Group) {
 	in.do(func() { in.deps.Group = g })
+}
+
+// ownFault names a member with a fault of its own, or returns "".
+func (g *Group) ownFault() string {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	for name, m := range g.members {
+		if m.ownFault.Load() {
+			return name
+		}
+	}
+	return ""
 }

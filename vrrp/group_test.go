@@ -92,3 +92,25 @@ func TestSyncGroupWholeTakeover(t *testing.T) {
 		}
 	})
 }
+
+// A member's own fault that comes while it is already in FAULT because of
+// the group keeps the group down when the first member recovers.
+func TestSyncGroupFaultWhileFaulted(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		hi, lo := groupPair(t)
+		time.Sleep(10 * time.Second)
+		hi[0].inst.SetInterface("eth0", false) // VI_1 faults, the group faults VI_2
+		time.Sleep(time.Second)
+		hi[1].inst.SetInterface("eth1", false) // VI_2's own fault, already in FAULT
+		hi[0].inst.SetInterface("eth0", true)  // VI_1 recovers; VI_2 still down
+		time.Sleep(10 * time.Second)
+		if states(hi) != [2]State{Fault, Fault} || states(lo) != [2]State{Master, Master} {
+			t.Fatalf("hi %v, lo %v; want the group held in FAULT on hi", states(hi), states(lo))
+		}
+		hi[1].inst.SetInterface("eth1", true)
+		time.Sleep(10 * time.Second)
+		if states(hi) != [2]State{Master, Master} || states(lo) != [2]State{Backup, Backup} {
+			t.Errorf("after both recovered: hi %v, lo %v", states(hi), states(lo))
+		}
+	})
+}

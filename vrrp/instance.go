@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"slices"
 	"sort"
+	"strings"
 	"sync/atomic"
 	"time"
 )
@@ -48,6 +49,9 @@ type Instance struct {
 	// heardUntil is when the master this backup follows is due to be
 	// declared down (UnixNano; 0: following none). Read by the group.
 	heardUntil atomic.Int64
+	// ownFault: a fault of the instance's own (not one a sync group put
+	// on it) is active. Read by the group.
+	ownFault atomic.Bool
 
 	state          State
 	masterAdverInt time.Duration // Master_Adver_Interval, learnt from the master (v3)
@@ -198,6 +202,7 @@ func (in *Instance) stopTimers() {
 	for _, t := range []*time.Timer{in.adver, in.down, in.preempt, in.garp, in.refresh} {
 		t.Stop()
 	}
+	in.preemptSince = time.Time{} // a stopped preempt_delay starts over
 }
 
 func (in *Instance) masterDown() time.Duration {
@@ -279,7 +284,9 @@ func (in *Instance) accept(p Packet) (Advert, DropReason) {
 		return a, DropUnknownIP
 	}
 	if a.Version == V2 {
-		if a.AuthType != in.authType() || a.AuthData != in.authData() {
+		// Authentication data is compared for PASS only: without
+		// authentication it is to be ignored (RFC 3768 §5.3.10).
+		if a.AuthType != in.authType() || a.AuthType == AuthPass && a.AuthData != in.authData() {
 			return a, DropAuth
 		}
 		if a.Interval != in.cfg.AdvertInterval {
@@ -480,6 +487,15 @@ func (in *Instance) setFault(key, desc string, on bool) {
 	} else {
 		delete(in.faults, key)
 	}
+	own := false
+	for k := range in.faults {
+		own = own || !strings.HasPrefix(k, "group:")
+	}
+	if in.ownFault.Swap(own) && !own && len(in.faults) > 0 && in.deps.Group != nil {
+		// Only the group's fault holds the instance now: no transition
+		// will tell the group, so say it.
+		in.deps.Group.Observe(Event{Instance: in.cfg.Name, VRID: in.cfg.VRID, From: Fault, To: Fault, Cause: ownFaultCleared, At: time.Now()})
+	}
 	switch {
 	case len(in.faults) > 0 && in.state != Fault:
 		if in.state == Master {
@@ -488,7 +504,11 @@ func (in *Instance) setFault(key, desc string, on bool) {
 		in.stopTimers()
 		in.transition(Fault, desc)
 	case len(in.faults) == 0 && in.state == Fault:
-		in.startup("fault cleared: " + desc)
+		cause := "fault cleared: " + desc
+		if strings.HasPrefix(key, "group:") {
+			cause = groupCause + "fault cleared: " + desc // the group's doing, not a member's
+		}
+		in.startup(cause)
 	}
 }
 

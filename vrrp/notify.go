@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -21,18 +22,41 @@ const NotifyTimeout = 30 * time.Second
 // Notifier runs an instance's notify scripts one at a time, in the order
 // of the transitions, with the state and the instance name appended.
 type Notifier struct {
-	cfg    Notify
 	runner Runner
 	log    *slog.Logger
 	queue  chan Event
+	cancel context.CancelFunc
+	done   chan struct{}
+
+	mu  sync.Mutex
+	cfg Notify // a reload changes it in place, keeping the order
 }
 
-// NewNotifier starts the notifier of one instance; it ends with ctx after
-// running what was queued before.
-func NewNotifier(ctx context.Context, name string, cfg Notify, runner Runner, log *slog.Logger) *Notifier {
-	n := &Notifier{cfg: cfg, runner: runner, log: log.With("instance", name), queue: make(chan Event, 64)}
+// NewNotifier starts the notifier of one instance; Stop ends it.
+func NewNotifier(name string, cfg Notify, runner Runner, log *slog.Logger) *Notifier {
+	ctx, cancel := context.WithCancel(context.Background())
+	n := &Notifier{cfg: cfg, runner: runner, log: log.With("instance", name), queue: make(chan Event, 64),
+		cancel: cancel, done: make(chan struct{})}
 	go n.loop(ctx)
 	return n
+}
+
+// SetConfig changes the scripts for the transitions to come.
+func (n *Notifier) SetConfig(cfg Notify) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.cfg = cfg
+}
+
+// Stop runs what is queued (the stop script of a shutdown among it),
+// waiting at most NotifyTimeout for it, and ends the notifier.
+func (n *Notifier) Stop() {
+	n.cancel()
+	select {
+	case <-n.done:
+	case <-time.After(NotifyTimeout):
+		n.log.Error("notify scripts still running at stop; not waiting longer")
+	}
 }
 
 // Notify queues ev; it never blocks the state machine. If 64 transitions
@@ -49,6 +73,8 @@ func (n *Notifier) Notify(ev Event) {
 }
 
 func (n *Notifier) argv(s State) []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
 	switch s {
 	case Master:
 		return n.cfg.Master
@@ -63,6 +89,7 @@ func (n *Notifier) argv(s State) []string {
 }
 
 func (n *Notifier) loop(ctx context.Context) {
+	defer close(n.done)
 	for {
 		select {
 		case ev := <-n.queue:

@@ -57,8 +57,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 func TestNotifyOrder(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := &scriptedRunner{}
-		ctx, cancel := context.WithCancel(context.Background())
-		n := NewNotifier(ctx, "VI_1", Notify{
+		n := NewNotifier("VI_1", Notify{
 			Master: []string{"/bin/on-state", "m"},
 			Backup: []string{"/bin/on-state", "b"},
 			Stop:   []string{"/bin/on-state", "s"},
@@ -66,8 +65,7 @@ func TestNotifyOrder(t *testing.T) {
 		for _, s := range []State{Backup, Master, Fault, Backup, Initialize} {
 			n.Notify(Event{Instance: "VI_1", To: s})
 		}
-		cancel()
-		synctest.Wait()
+		n.Stop() // drains: the stop script runs before Stop returns
 		want := []string{
 			"/bin/on-state b BACKUP VI_1",
 			"/bin/on-state m MASTER VI_1",
@@ -84,8 +82,7 @@ func TestNotifyOrder(t *testing.T) {
 func TestNotifyTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := &scriptedRunner{hang: true}
-		ctx, cancel := context.WithCancel(context.Background())
-		n := NewNotifier(ctx, "VI_1", Notify{Master: []string{"/bin/m"}, Backup: []string{"/bin/b"}}, r, quiet)
+		n := NewNotifier("VI_1", Notify{Master: []string{"/bin/m"}, Backup: []string{"/bin/b"}}, r, quiet)
 		n.Notify(Event{Instance: "VI_1", To: Master})
 		n.Notify(Event{Instance: "VI_1", To: Backup})
 		time.Sleep(NotifyTimeout - time.Second)
@@ -98,8 +95,7 @@ func TestNotifyTimeout(t *testing.T) {
 		if got := r.argvs(); len(got) != 2 || got[1] != "/bin/b BACKUP VI_1" {
 			t.Errorf("after the timeout: %q", got)
 		}
-		cancel()
-		time.Sleep(NotifyTimeout) // the second script times out too
+		n.Stop() // the second script times out too
 	})
 }
 

@@ -13,30 +13,59 @@ import (
 // updated.
 var ErrReplace = errors.New("vrrp: the instance must be replaced")
 
+// Change is what a reload changes besides the configuration.
+type Change struct {
+	// Transport, when not nil, replaces the sender, and LocalIP the
+	// address the instance speaks from (new source_ip or unicast_peers).
+	Transport Transport
+	LocalIP   netip.Addr
+	// TrackScripts, when not nil, replaces the track scripts' definitions
+	// (their weights).
+	TrackScripts map[string]TrackScript
+}
+
 // Update applies a changed configuration of the same virtual router in
 // place, on the instance's goroutine. A master whose priority and VIPs
 // did not change stays master and announces nothing; VIPs added while
-// master are added and announced, removed ones are removed. transport,
-// when not nil, replaces the sender (new source_ip or unicast_peers).
-func (in *Instance) Update(cfg Config, transport Transport) error {
+// master are added and announced, removed ones are removed.
+func (in *Instance) Update(cfg Config, ch Change) error {
 	var err error
-	ok := in.do(func() { err = in.update(cfg, transport) })
+	ok := in.do(func() { err = in.update(cfg, ch) })
 	if !ok {
 		return errors.New("vrrp: instance stopped")
 	}
 	return err
 }
 
-func (in *Instance) update(cfg Config, transport Transport) error {
+func (in *Instance) update(cfg Config, ch Change) error {
 	old := in.cfg
 	if cfg.Interface != old.Interface || cfg.VRID != old.VRID || cfg.Version != old.Version || cfg.IPv6() != old.IPv6() {
 		return fmt.Errorf("%w: interface, VRID, version or family changed", ErrReplace)
 	}
-	if transport != nil {
-		in.deps.Transport = transport
+	if ch.Transport != nil {
+		in.deps.Transport = ch.Transport
+	}
+	if ch.LocalIP.IsValid() {
+		in.deps.LocalIP = ch.LocalIP
 	}
 	oldPrio := in.priority()
 	in.cfg = cfg
+	if ch.TrackScripts != nil {
+		in.deps.TrackScripts = ch.TrackScripts
+		// A weight that became 0 now faults on a failing script; one that
+		// is no longer 0 adjusts the priority instead.
+		for name, ok := range in.scriptOK {
+			in.setFault("script:"+name, "track_script "+name+" failing", !ok && in.deps.TrackScripts[name].Weight == 0)
+		}
+	}
+	if cfg.Version == V2 {
+		// v2 has no Max Adver Int in its adverts: both ends use their own
+		// configured interval, so a backup must adopt a reloaded one.
+		in.masterAdverInt = cfg.AdvertInterval
+		if in.state == Backup {
+			in.armDown()
+		}
+	}
 	// Trackers no longer tracked stop counting.
 	for name := range in.scriptOK {
 		if !slices.Contains(cfg.TrackScripts, name) {
@@ -71,6 +100,7 @@ func (in *Instance) update(cfg Config, transport Transport) error {
 		in.announceOnly(added)
 	}
 	if old.AdvertInterval != cfg.AdvertInterval || oldPrio != in.priority() || len(added)+len(removed) > 0 {
+		// (priority may also have moved with the track scripts' weights)
 		// Tell the backups at once what changed in the adverts.
 		in.sendAdvert(in.priority())
 		in.adver.Reset(cfg.AdvertInterval)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/lvsd/lvsd/conf"
@@ -16,7 +17,10 @@ import (
 // both without an instance) and observes the sync traffic that arrives,
 // so operators see sync work before they need it.
 type connSync struct {
-	log    *slog.Logger
+	log      *slog.Logger
+	instance string // followed; fixed for the connSync's life (a change makes a new one)
+
+	mu     sync.Mutex
 	cfg    conf.ConnectionSync
 	ctl    *lvsync.Kernel
 	f      *lvsync.Follower
@@ -32,7 +36,7 @@ func startConnSync(cs conf.ConnectionSync, log *slog.Logger) (*connSync, error) 
 		return nil, fmt.Errorf("connection_sync: %w", err)
 	}
 	c := &connSync{
-		log: log.With("component", "connection_sync"), cfg: cs, ctl: ctl,
+		log: log.With("component", "connection_sync"), instance: cs.Instance, cfg: cs, ctl: ctl,
 		f:      lvsync.NewFollower(ctl, cs.Daemon, cs.Instance != ""),
 		states: make(chan bool, 64),
 		done:   make(chan struct{}),
@@ -73,8 +77,16 @@ func (c *connSync) setState(master bool) {
 // update applies changed parameters; an unchanged configuration restarts
 // nothing.
 func (c *connSync) update(cs conf.ConnectionSync) {
+	c.mu.Lock()
 	c.cfg = cs
+	c.mu.Unlock()
 	c.logActions(c.f.Update(cs.Daemon))
+}
+
+func (c *connSync) daemonCfg() lvsync.Config {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.cfg.Daemon
 }
 
 // stop stops the sync daemons and the observer.
@@ -123,7 +135,7 @@ type syncPeer struct {
 
 func (c *connSync) status() *syncStatus {
 	fs := c.f.Status()
-	s := &syncStatus{Instance: c.cfg.Instance, Master: fs.Master, Daemons: []string{}}
+	s := &syncStatus{Instance: c.instance, Master: fs.Master, Daemons: []string{}}
 	for _, d := range fs.Running {
 		s.Daemons = append(s.Daemons, d.String())
 	}

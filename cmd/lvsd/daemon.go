@@ -33,17 +33,20 @@ type daemon struct {
 	// instance's goroutine (OnEvent): reload waits on those goroutines.
 	mu           sync.Mutex
 	cfg          *conf.Config
-	runner       *scriptRunner
+	runner       *runnerRef
 	sockets      map[socketKey]*vrrp.Socket
 	instances    map[string]*managed
 	stopTrackers context.CancelFunc
 	stopGroups   context.CancelFunc
 	director     *director // nil until the configuration has virtual servers
+	stopping     bool      // set by stopAll: reloads and drills are refused
+	trackers     map[string]*scriptTrack
 	dirCtx       context.Context
 	dirDone      chan error
 
-	groups   sync.Map                 // instance name → *vrrp.Group; read from OnEvent
-	connSync atomic.Pointer[connSync] // nil without connection_sync; read from OnEvent
+	groups   sync.Map                  // instance name → *vrrp.Group; read from OnEvent
+	tracked  atomic.Pointer[trackedBy] // who tracks which script and interface; read by trackers
+	connSync atomic.Pointer[connSync]  // nil without connection_sync; read from OnEvent
 	reloadOK atomic.Uint64
 	reloadKO atomic.Uint64
 }
@@ -58,7 +61,7 @@ type managed struct {
 	in       *vrrp.Instance
 	cfg      vrrp.Config
 	src      netip.Addr
-	notifier atomic.Pointer[vrrp.Notifier]
+	notifier *vrrp.Notifier
 	stop     context.CancelFunc
 	done     chan struct{}
 }
@@ -70,10 +73,12 @@ func newDaemon(cfg *conf.Config, log *slog.Logger, level *slog.LevelVar) (*daemo
 	}
 	d := &daemon{
 		log: log, level: level, started: time.Now(), announcer: &vrrp.LinkAnnouncer{},
-		cfg: cfg, runner: runner,
+		cfg: cfg, runner: &runnerRef{},
 		sockets:   map[socketKey]*vrrp.Socket{},
 		instances: map[string]*managed{},
+		trackers:  map[string]*scriptTrack{},
 	}
+	d.runner.p.Store(runner)
 	// A plain VRRP pair needs no IPVS; with virtual servers, fail fast.
 	if len(cfg.VirtualServers) > 0 {
 		if err := d.openDirector(cfg); err != nil {
@@ -88,7 +93,7 @@ func (d *daemon) openDirector(cfg *conf.Config) error {
 	if err != nil {
 		return err
 	}
-	d.director, err = newDirector(cfg, kernel, d.log)
+	d.director, err = newDirector(cfg, kernel, d.runner, d.log)
 	return err
 }
 
@@ -142,16 +147,20 @@ func (d *daemon) run(ctx context.Context, hup <-chan os.Signal) error {
 	}
 	d.sdNotify("STOPPING=1")
 	d.log.Info("stopping: resigning mastership and removing virtual IPs")
+	ctl.Close() // no reload or drill from here on
 	d.stopAll()
 	// The IPVS table stays as it is: a restart adopts it, and established
 	// connections carry on meanwhile (flush_on_stop aside).
 	dirStop()
-	if d.director != nil {
-		if err := <-d.dirDone; err != nil {
+	d.mu.Lock()
+	dir, dirDone, flush := d.director, d.dirDone, d.cfg.Global.FlushOnStop
+	d.mu.Unlock()
+	if dir != nil {
+		if err := <-dirDone; err != nil {
 			d.log.Error("director", "err", err)
 		}
-		if d.cfg.Global.FlushOnStop {
-			d.director.flush()
+		if flush {
+			dir.flush()
 		}
 	}
 	d.log.Info("lvsd stopped")
@@ -162,6 +171,7 @@ func (d *daemon) run(ctx context.Context, hup <-chan os.Signal) error {
 func (d *daemon) stopAll() {
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	d.stopping = true
 	for name, m := range d.instances {
 		d.stopInstance(name, m)
 	}
@@ -170,6 +180,9 @@ func (d *daemon) stopAll() {
 	}
 	if d.stopTrackers != nil {
 		d.stopTrackers()
+	}
+	for _, tr := range d.trackers {
+		tr.cancel()
 	}
 	if d.stopGroups != nil {
 		d.stopGroups()
@@ -196,7 +209,7 @@ func (d *daemon) reload() ([]string, error) {
 	var summary []string
 	if err := d.apply(cfg, &summary); err != nil {
 		d.reloadKO.Add(1)
-		return summary, err
+		return summary, fmt.Errorf("applied in part (%s); these failed: %w", strings.Join(summary, "; "), err)
 	}
 	d.reloadOK.Add(1)
 	if len(summary) == 0 {
@@ -218,12 +231,15 @@ func (d *daemon) apply(cfg *conf.Config, summary *[]string) error {
 		}
 	}
 	old := d.cfg
+	if d.stopping {
+		return errors.New("lvsd is stopping")
+	}
 	if summary != nil && cfg.Global.ScriptUser != old.Global.ScriptUser {
 		r, err := newScriptRunner(cfg.Global.ScriptUser)
 		if err != nil {
 			return err
 		}
-		d.runner = r
+		d.runner.p.Store(r) // every script from now on, checks and notify included
 		note("script_user %s", cfg.Global.ScriptUser)
 	}
 	if summary != nil {
@@ -298,14 +314,7 @@ func (d *daemon) apply(cfg *conf.Config, summary *[]string) error {
 		stopOldGroups()
 	}
 
-	// Trackers report their current state again; unchanged states change
-	// nothing.
-	if d.stopTrackers != nil {
-		d.stopTrackers()
-	}
-	var trackCtx context.Context
-	trackCtx, d.stopTrackers = context.WithCancel(context.Background())
-	if err := d.startTrackers(trackCtx, cfg, scripts); err != nil {
+	if err := d.applyTrackers(cfg, scripts); err != nil {
 		errs = append(errs, err)
 	}
 
@@ -374,7 +383,7 @@ func (d *daemon) startInstance(ic vrrp.Config, scripts map[string]vrrp.TrackScri
 		return err
 	}
 	m := &managed{cfg: ic, src: src, done: make(chan struct{})}
-	m.notifier.Store(vrrp.NewNotifier(context.Background(), ic.Name, ic.Notify, d.runner, d.log))
+	m.notifier = vrrp.NewNotifier(ic.Name, ic.Notify, d.runner, d.log)
 	g, _ := d.groups.Load(ic.Name)
 	group, _ := g.(*vrrp.Group)
 	m.in = vrrp.NewInstance(ic, vrrp.Deps{
@@ -387,11 +396,14 @@ func (d *daemon) startInstance(ic vrrp.Config, scripts map[string]vrrp.TrackScri
 		Group:        group,
 		Log:          d.log,
 	})
+	if err := sock.Register(ic.VRID, m.in, len(ic.UnicastPeers) == 0); err != nil {
+		m.notifier.Stop()
+		return fmt.Errorf("instance %s: %w", ic.Name, err)
+	}
+	// Only a registered instance joins its group: the group waits on its
+	// members, and this one is about to run.
 	if group != nil {
 		group.Add(m.in)
-	}
-	if err := sock.Register(ic.VRID, m.in, len(ic.UnicastPeers) == 0); err != nil {
-		return fmt.Errorf("instance %s: %w", ic.Name, err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	m.stop = cancel
@@ -403,11 +415,11 @@ func (d *daemon) startInstance(ic vrrp.Config, scripts map[string]vrrp.TrackScri
 // onEvent runs on the instance's goroutine: notify scripts, the sync
 // group and connection sync, all without d.mu.
 func (d *daemon) onEvent(m *managed, ev vrrp.Event) {
-	m.notifier.Load().Notify(ev)
+	m.notifier.Notify(ev)
 	if g, ok := d.groups.Load(ev.Instance); ok {
 		g.(*vrrp.Group).Observe(ev)
 	}
-	if cs := d.connSync.Load(); cs != nil && cs.cfg.Instance == ev.Instance {
+	if cs := d.connSync.Load(); cs != nil && cs.instance == ev.Instance {
 		cs.setState(ev.To == vrrp.Master)
 	}
 }
@@ -424,8 +436,8 @@ func (d *daemon) applyConnSync(cfg *conf.Config, note func(string, ...any)) erro
 		cur.stop()
 		note("connection sync stopped")
 		return nil
-	case cur != nil && cur.cfg.Instance == want.Instance:
-		if !reflect.DeepEqual(cur.cfg, *want) {
+	case cur != nil && cur.instance == want.Instance:
+		if !reflect.DeepEqual(cur.daemonCfg(), want.Daemon) {
 			cur.update(*want)
 			note("connection sync updated")
 		}
@@ -463,10 +475,12 @@ func (d *daemon) updateInstance(m *managed, ic vrrp.Config, scripts map[string]v
 	if src != m.src || !slices.Equal(ic.UnicastPeers, m.cfg.UnicastPeers) {
 		transport = sock.Transport(src, ic.UnicastPeers)
 	}
-	if !reflect.DeepEqual(ic.Notify, m.cfg.Notify) {
-		m.notifier.Store(vrrp.NewNotifier(context.Background(), ic.Name, ic.Notify, d.runner, d.log))
+	m.notifier.SetConfig(ic.Notify)
+	ch := vrrp.Change{Transport: transport, TrackScripts: scripts}
+	if src != m.src {
+		ch.LocalIP = src
 	}
-	err = m.in.Update(ic, transport)
+	err = m.in.Update(ic, ch)
 	if errors.Is(err, vrrp.ErrReplace) {
 		d.log.Warn("instance replaced: its interface, VRID, version or family changed", "instance", ic.Name)
 		d.stopInstance(ic.Name, m)
@@ -489,52 +503,88 @@ func (d *daemon) updateInstance(m *managed, ic vrrp.Config, scripts map[string]v
 func (d *daemon) stopInstance(name string, m *managed) {
 	m.stop()
 	<-m.done
+	m.notifier.Stop() // runs the stop script before lvsd goes on
 	if s := d.sockets[socketKey{m.cfg.Interface, m.cfg.IPv6()}]; s != nil {
 		s.Unregister(m.cfg.VRID)
 	}
 	delete(d.instances, name)
 }
 
-// startTrackers watches tracked interfaces and runs track scripts,
-// reporting to the instances that track them.
-func (d *daemon) startTrackers(ctx context.Context, cfg *conf.Config, scripts map[string]vrrp.TrackScript) error {
-	ifaces := map[string][]*vrrp.Instance{} // interface → instances
+// scriptTrack is one running track_script.
+type scriptTrack struct {
+	cfg    vrrp.TrackScript
+	cancel context.CancelFunc
+	ok     atomic.Pointer[bool] // its last reported result; nil: none yet
+}
+
+// applyTrackers keeps each track_script running across reloads unless its
+// definition changed (a restart would report a first result past its
+// rise/fall), sends the last known results to instances new to a script,
+// and restarts the interface watcher, which reports link states as they
+// are. Results reach instances through d.tracked, read without d.mu.
+func (d *daemon) applyTrackers(cfg *conf.Config, scripts map[string]vrrp.TrackScript) error {
 	users := map[string][]*vrrp.Instance{}  // script → instances
+	ifaces := map[string][]*vrrp.Instance{} // interface → instances
 	for _, ic := range cfg.Instances {
 		m := d.instances[ic.Name]
 		if m == nil {
 			continue
 		}
-		for _, name := range ic.TrackInterfaces {
-			ifaces[name] = append(ifaces[name], m.in)
-		}
 		for _, name := range ic.TrackScripts {
 			users[name] = append(users[name], m.in)
 		}
-	}
-	if len(ifaces) > 0 {
-		var names []string
-		for name := range ifaces {
-			names = append(names, name)
+		for _, name := range ic.TrackInterfaces {
+			ifaces[name] = append(ifaces[name], m.in)
 		}
-		err := vrrp.WatchInterfaces(ctx, names, func(name string, up bool) {
-			for _, in := range ifaces[name] {
-				in.SetInterface(name, up)
-			}
-		})
-		if err != nil {
-			return err
+	}
+	d.tracked.Store(&trackedBy{scripts: users, ifaces: ifaces})
+	for name, tr := range d.trackers {
+		if !reflect.DeepEqual(scripts[name], tr.cfg) || users[name] == nil {
+			tr.cancel()
+			delete(d.trackers, name)
 		}
 	}
 	for name, ins := range users {
-		t := vrrp.NewScriptTracker(scripts[name], d.runner, d.log, func(name string, ok bool) {
-			for _, in := range ins {
+		if tr := d.trackers[name]; tr != nil {
+			if ok := tr.ok.Load(); ok != nil {
+				for _, in := range ins {
+					in.SetScript(name, *ok) // a no-op for instances that knew it
+				}
+			}
+			continue
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		tr := &scriptTrack{cfg: scripts[name], cancel: cancel}
+		d.trackers[name] = tr
+		go vrrp.NewScriptTracker(tr.cfg, d.runner, d.log, func(name string, ok bool) {
+			tr.ok.Store(&ok)
+			for _, in := range d.tracked.Load().scripts[name] {
 				in.SetScript(name, ok)
 			}
-		})
-		go t.Run(ctx)
+		}).Run(ctx)
 	}
-	return nil
+	if d.stopTrackers != nil {
+		d.stopTrackers()
+	}
+	var ctx context.Context
+	ctx, d.stopTrackers = context.WithCancel(context.Background())
+	if len(ifaces) == 0 {
+		return nil
+	}
+	var names []string
+	for name := range ifaces {
+		names = append(names, name)
+	}
+	return vrrp.WatchInterfaces(ctx, names, func(name string, up bool) {
+		for _, in := range d.tracked.Load().ifaces[name] {
+			in.SetInterface(name, up)
+		}
+	})
+}
+
+// trackedBy says which instances track which script and interface.
+type trackedBy struct {
+	scripts, ifaces map[string][]*vrrp.Instance
 }
 
 func (d *daemon) closeSockets() {

@@ -54,9 +54,9 @@ func serverKey(vs conf.VirtualServer, rs conf.RealServer) healthcheck.Key {
 // builds the services, each real server starting as the kernel has it:
 // present with a weight means up (a restart keeps serving), otherwise it
 // waits for rise successes.
-func newDirector(cfg *conf.Config, kernel ipvs.Kernel, log *slog.Logger) (*director, error) {
+func newDirector(cfg *conf.Config, kernel ipvs.Kernel, runner healthcheck.Runner, log *slog.Logger) (*director, error) {
 	d := &director{
-		log: log, kernel: kernel, rec: ipvs.NewReconciler(kernel),
+		log: log, kernel: kernel, rec: ipvs.NewReconciler(kernel), runner: runner,
 		servers: map[healthcheck.Key]*dirServer{},
 		dirty:   make(chan struct{}, 1),
 		notify:  make(chan []string, 256),
@@ -84,12 +84,10 @@ func (d *director) build(cfg *conf.Config, prevServices []*dirService, prev map[
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading the IPVS table: %w", err)
 	}
-	inKernel := map[string]bool{}
+	inKernel := map[string]int{} // present destinations and their weights
 	for _, e := range current {
 		for _, dst := range e.Destinations {
-			if dst.Weight > 0 {
-				inKernel[e.Service.Key().String()+"|"+dst.String()] = true
-			}
+			inKernel[e.Service.Key().String()+"|"+dst.String()] = dst.Weight
 		}
 	}
 	byName := map[string]*dirService{}
@@ -108,7 +106,10 @@ func (d *director) build(cfg *conf.Config, prevServices []*dirService, prev map[
 		}
 		for i, rs := range vsc.RealServers {
 			key := serverKey(vsc, rs)
-			up := rs.Check == nil || inKernel[vsc.Service.Key().String()+"|"+rs.Destination.String()]
+			// Present with a weight (or at the weight 0 it is configured
+			// with: a drained server) means it was serving.
+			w, present := inKernel[vsc.Service.Key().String()+"|"+rs.Destination.String()]
+			up := rs.Check == nil || present && (w > 0 || rs.Destination.Weight == 0)
 			var transitions uint64
 			if p := prev[key]; p != nil {
 				transitions = p.transitions
@@ -143,7 +144,11 @@ func (d *director) update(cfg *conf.Config) (int, error) {
 	old := d.servers
 	oldServices := d.services
 	d.services, d.servers = services, servers
+	mon := d.mon
 	d.mu.Unlock()
+	if mon == nil {
+		return len(servers), nil // not running yet: run starts every check
+	}
 
 	changed := 0
 	for key, srv := range servers {
@@ -154,14 +159,14 @@ func (d *director) update(cfg *conf.Config) (int, error) {
 		switch {
 		case srv.cfg.Check == nil:
 			if p != nil && p.cfg.Check != nil {
-				d.mon.Remove(key)
+				mon.Remove(key)
 			}
 		case p == nil || p.cfg.Check == nil:
 			d.addCheck(key, srv)
 		case !reflect.DeepEqual(p.cfg.Check, srv.cfg.Check):
 			t, err := d.target(key, srv)
 			if err == nil {
-				err = d.mon.Replace(t)
+				err = mon.Replace(t)
 			}
 			if err != nil {
 				d.log.Error("check not replaced", "server", key, "err", err)
@@ -172,7 +177,7 @@ func (d *director) update(cfg *conf.Config) (int, error) {
 		if servers[key] == nil {
 			changed++
 			if p.cfg.Check != nil {
-				d.mon.Remove(key)
+				mon.Remove(key)
 			}
 		}
 	}
@@ -209,9 +214,12 @@ func (d *director) wake() {
 	}
 }
 
+// resyncEvery is how often the table is reconciled with no event, so an
+// outside change (ipvsadm -C) or an operation that failed is mended.
+const resyncEvery = time.Minute
+
 // run starts the checks and reconciles until ctx ends.
 func (d *director) run(ctx context.Context, runner healthcheck.Runner) error {
-	d.runner = runner
 	d.mu.Lock()
 	d.mon = healthcheck.NewMonitor(ctx, d.onHealth)
 	for key, srv := range d.servers {
@@ -222,12 +230,16 @@ func (d *director) run(ctx context.Context, runner healthcheck.Runner) error {
 	d.mu.Unlock()
 	go d.runNotify(ctx, runner)
 	d.reconcile()
+	resync := time.NewTicker(resyncEvery)
+	defer resync.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			d.mon.Wait()
 			return nil
 		case <-d.dirty:
+			d.reconcile()
+		case <-resync.C:
 			d.reconcile()
 		}
 	}
@@ -281,7 +293,8 @@ func (d *director) reconcile() {
 	ops, err := d.rec.Apply(desired)
 	d.logOps(ops)
 	if err != nil {
-		d.log.Error("IPVS reconcile", "err", err)
+		d.log.Error("IPVS reconcile; retrying in 5s", "err", err)
+		time.AfterFunc(5*time.Second, d.wake)
 	}
 	if len(ops) > 0 {
 		d.log.Debug("IPVS reconciled", "ops", len(ops), "took", time.Since(start))
@@ -319,6 +332,7 @@ type serviceStatus struct {
 	Quorum      int                `json:"quorum"`
 	Healthy     int                `json:"healthy_weight"`
 	SorryActive bool               `json:"sorry_server_active"`
+	QuorumMet   bool               `json:"quorum_met"`
 	RealServers []realServerStatus `json:"real_servers"`
 }
 
@@ -345,6 +359,7 @@ func (d *director) status() []serviceStatus {
 			Name: s.cfg.Name, Service: s.cfg.Service.String(), Scheduler: s.cfg.Service.Scheduler,
 			Forwarding: s.cfg.Forwarding.String(), Quorum: s.vs.Quorum, Healthy: s.vs.HealthyWeight(),
 			SorryActive: s.quorum.Down() && s.vs.Sorry != nil,
+			QuorumMet:   !s.quorum.Down(), // with hysteresis, as the table has it
 		}
 		for _, rs := range s.cfg.RealServers {
 			srv := d.servers[serverKey(s.cfg, rs)]
@@ -354,7 +369,7 @@ func (d *director) status() []serviceStatus {
 			}
 			if rs.Check != nil {
 				r.Check = rs.Check.Kind.String()
-				if st, ok := d.mon.Status(serverKey(s.cfg, rs)); ok {
+				if st, ok := d.checkStatus(serverKey(s.cfg, rs)); ok {
 					r.Since, r.LastCheck, r.LastResult = st.Since, st.LastCheck, st.Last.Reason
 					if st.Last.Latency > 0 {
 						r.Latency = st.Last.Latency.Round(time.Microsecond).String()
@@ -369,8 +384,9 @@ func (d *director) status() []serviceStatus {
 	return out
 }
 
-// flush removes the services lvsd configured, for flush_on_stop: the
-// reconciler applied against an empty desired table.
+// flush empties the table for flush_on_stop: the reconciler applied
+// against an empty desired table, so every service in the namespace goes,
+// lvsd's and any another tool added (lvsd owns the namespace's table).
 func (d *director) flush() {
 	ops, err := d.rec.Apply(nil)
 	d.logOps(ops)
@@ -388,4 +404,12 @@ func (d *director) serviceNames() map[ipvs.ServiceKey]string {
 		names[s.cfg.Service.Key()] = s.cfg.Name
 	}
 	return names
+}
+
+// checkStatus is a check's state, once the checks run. d.mu is held.
+func (d *director) checkStatus(key healthcheck.Key) (healthcheck.Status, bool) {
+	if d.mon == nil {
+		return healthcheck.Status{}, false
+	}
+	return d.mon.Status(key)
 }

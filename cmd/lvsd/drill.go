@@ -37,6 +37,10 @@ type drillReport struct {
 // case the instance has taken its VIPs back.
 func (d *daemon) drill(name string, hold time.Duration) (*drillReport, error) {
 	d.mu.Lock()
+	if d.stopping {
+		d.mu.Unlock()
+		return nil, errors.New("lvsd is stopping")
+	}
 	var m *managed
 	for _, ic := range d.cfg.Instances {
 		cand := d.instances[ic.Name]
@@ -48,6 +52,11 @@ func (d *daemon) drill(name string, hold time.Duration) (*drillReport, error) {
 			break
 		}
 	}
+	var src netip.Addr
+	var cfg vrrp.Config
+	if m != nil {
+		src, cfg = m.src, m.cfg
+	}
 	d.mu.Unlock()
 	if m == nil {
 		if name != "" {
@@ -55,11 +64,11 @@ func (d *daemon) drill(name string, hold time.Duration) (*drillReport, error) {
 		}
 		return nil, errors.New("no instance is master here: run the drill on the master")
 	}
-	r := &drillReport{Instance: m.cfg.Name, FirstGARPMS: -1, Connections: -1, HoldS: int64(hold.Seconds())}
+	r := &drillReport{Instance: cfg.Name, FirstGARPMS: -1, Connections: -1, HoldS: int64(hold.Seconds())}
 	if cs, err := ipvs.Connections(""); err == nil {
 		r.Connections = len(cs)
 	}
-	watch := watchGARPs(m.cfg)
+	watch := watchGARPs(cfg)
 	defer watch.close()
 	var syncBefore uint64
 	cs := d.connSync.Load()
@@ -73,18 +82,18 @@ func (d *daemon) drill(name string, hold time.Duration) (*drillReport, error) {
 	}
 	// The peer takes over after its skew; allow a whole master_down of the
 	// lowest priority before calling the drill failed.
-	limit := vrrp.MasterDown(m.cfg.Version, 1, m.cfg.AdvertInterval) + time.Second
+	limit := vrrp.MasterDown(cfg.Version, 1, cfg.AdvertInterval) + time.Second
 	for {
 		st, ok := m.in.Status()
 		if !ok {
 			return nil, errors.New("the instance stopped during the drill")
 		}
-		if st.State == vrrp.Backup && st.MasterIP.IsValid() && st.MasterIP != m.src {
+		if st.State == vrrp.Backup && st.MasterIP.IsValid() && st.MasterIP != src {
 			r.TakeoverMS, r.NewMaster = time.Since(start).Milliseconds(), st.MasterIP.String()
 			break
 		}
 		if st.State == vrrp.Master || time.Since(start) > limit {
-			r.Failure = fmt.Sprintf("no peer took over within %s (peer down, or not hearing this director?); %s is master here again", limit.Round(time.Millisecond), m.cfg.Name)
+			r.Failure = fmt.Sprintf("no peer took over within %s (peer down, or not hearing this director?); %s is master here again", limit.Round(time.Millisecond), cfg.Name)
 			return r, nil
 		}
 		time.Sleep(5 * time.Millisecond)

@@ -9,6 +9,7 @@ import (
 	"os/user"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -93,3 +94,9 @@ func currentUserName() (string, error) {
 	}
 	return u.Username, nil
 }
+
+// runnerRef is the script runner in force: a reload that changes
+// script_user swaps it for every script at once (notify, track, checks).
+type runnerRef struct{ p atomic.Pointer[scriptRunner] }
+
+func (r *runnerRef) Run(ctx context.Context, argv []string) error { return r.p.Load().Run(ctx, argv) }

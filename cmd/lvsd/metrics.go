@@ -84,7 +84,7 @@ func (m metrics) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	for _, vs := range s.Services {
-		gauge(mSvcQuorum, b(vs.Healthy >= vs.Quorum), vs.Name)
+		gauge(mSvcQuorum, b(vs.QuorumMet), vs.Name)
 		for _, rs := range vs.RealServers {
 			gauge(mRSUp, b(rs.Healthy), vs.Name, rs.Address)
 			counter(mRSTrans, float64(rs.Transitions), vs.Name, rs.Address)
