@@ -460,8 +460,8 @@ func (in *Instance) removeVIPs() {
 // announce sends one burst of GARP (or NA) for every VIP.
 func (in *Instance) announce() { in.announceOnly(in.allVIPs()) }
 
-// SetInterface records a tracked interface's link state; a down interface
-// puts the instance in Fault.
+// SetInterface records the link state of the instance's interface or of a
+// tracked one; a down interface puts the instance in Fault.
 func (in *Instance) SetInterface(name string, up bool) {
 	in.do(func() { in.setFault("interface:"+name, "tracked interface "+name+" down", !up) })
 }

@@ -75,7 +75,7 @@ func (in *Instance) update(cfg Config, ch Change) error {
 	for key, desc := range in.faults {
 		tracked := true // a sync group's fault is the group's to clear
 		if name, ok := strings.CutPrefix(key, "interface:"); ok {
-			tracked = slices.Contains(cfg.TrackInterfaces, name)
+			tracked = name == cfg.Interface || slices.Contains(cfg.TrackInterfaces, name)
 		} else if name, ok := strings.CutPrefix(key, "script:"); ok {
 			tracked = slices.Contains(cfg.TrackScripts, name)
 		}

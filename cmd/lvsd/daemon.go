@@ -533,8 +533,13 @@ func (d *daemon) applyTrackers(cfg *conf.Config, scripts map[string]vrrp.TrackSc
 		for _, name := range ic.TrackScripts {
 			users[name] = append(users[name], m.in)
 		}
-		for _, name := range ic.TrackInterfaces {
-			ifaces[name] = append(ifaces[name], m.in)
+		// An instance always tracks its own interface, as keepalived
+		// does: a master on a link that is down would hold VIPs nobody
+		// can reach while its peer takes over.
+		for _, name := range append([]string{ic.Interface}, ic.TrackInterfaces...) {
+			if !slices.Contains(ifaces[name], m.in) {
+				ifaces[name] = append(ifaces[name], m.in)
+			}
 		}
 	}
 	d.tracked.Store(&trackedBy{scripts: users, ifaces: ifaces})

@@ -234,3 +234,23 @@ func checkStatusCommand(t *testing.T, a, b *lvsdProc) {
 		t.Error("lvsd status exits 0 with no daemon")
 	}
 }
+
+// TestOwnInterfaceDown: the master's own VRRP interface loses carrier; it
+// goes to FAULT without being told to track it (as keepalived does), the
+// peer takes over, and on carrier the master preempts back.
+func TestOwnInterfaceDown(t *testing.T) {
+	p := newPairLab(t)
+	a := startLvsd(t, p.a, instanceHCL(150, ""))
+	b := startLvsd(t, p.b, instanceHCL(100, ""))
+	waitState(t, a, "MASTER", 5*time.Second)
+	waitState(t, b, "BACKUP", time.Second)
+	p.aLink.Down()
+	waitState(t, a, "FAULT", 2*time.Second)
+	if s := a.instance(); len(s.Faults) != 1 || s.Faults[0] != "tracked interface eth0 down" || len(s.VIPs) != 0 {
+		t.Errorf("dir-a faults %q, VIPs %q", s.Faults, s.VIPs)
+	}
+	waitState(t, b, "MASTER", vrrp.MasterDown(vrrp.V3, 100, advert)+slack)
+	p.aLink.Up()
+	waitState(t, a, "MASTER", vrrp.MasterDown(vrrp.V3, 150, advert)+3*time.Second)
+	waitState(t, b, "BACKUP", time.Second)
+}
