@@ -134,3 +134,17 @@ func TestImportKeepalivedCommand(t *testing.T) {
 		t.Errorf("AH: exit %d, %s; want 1 with a behaviour note", code, errOut)
 	}
 }
+
+// TestRunRefusesAMismatchedHost: what check only warns about (an
+// interface missing here), run refuses to start on, saying why.
+func TestRunRefusesAMismatchedHost(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "lvsd.hcl")
+	os.WriteFile(path, []byte("vrrp \"VI_1\" {\n  interface = \"lvsdnone0\"\n  virtual_router_id = 51\n  virtual_ips = [\"192.0.2.100/24\"]\n}\n"), 0o644)
+	if code, _, errOut := run("check", "-c", path); code != exitOK || !strings.Contains(errOut, `warning: No interface "lvsdnone0" on this host`) {
+		t.Errorf("check: exit %d, %s; want 0 with a warning", code, errOut)
+	}
+	code, _, errOut := run("run", "-c", path)
+	if code != exitFail || !strings.Contains(errOut, `No interface "lvsdnone0" on this host`) || !strings.Contains(errOut, "this host does not match the configuration; nothing started") {
+		t.Errorf("run: exit %d, %s; want 1, refusing", code, errOut)
+	}
+}
