@@ -3,6 +3,7 @@ package vrrp
 import (
 	"errors"
 	"fmt"
+	"net/netip"
 	"time"
 )
 
@@ -24,7 +25,7 @@ func (in *Instance) StepDown(hold time.Duration) error {
 		}
 		in.holdUntil = time.Now().Add(hold)
 		in.leaveMaster(true)
-		in.masterIP, in.masterPrio = netipZero, 0
+		in.masterIP, in.masterPrio = netip.Addr{}, 0
 		in.armDown()
 		in.downCause = "drill: no backup took over within master_down; taking the VIPs back"
 		in.transition(Backup, fmt.Sprintf("drill: stepping down, holding back preemption for %s", hold))

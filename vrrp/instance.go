@@ -147,8 +147,6 @@ func (in *Instance) Run(ctx context.Context) {
 	}
 }
 
-var netipZero netip.Addr
-
 func stoppedTimer() *time.Timer {
 	t := time.NewTimer(time.Hour)
 	t.Stop()

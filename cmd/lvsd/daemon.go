@@ -223,10 +223,12 @@ type reloadError struct{ msg string }
 func (e *reloadError) Error() string { return e.msg }
 
 // apply makes the running daemon match cfg, changing only what differs.
-// summary, when not nil, collects what was done. d.mu is held.
+// summary is nil at start (everything is new) and collects what a reload
+// did otherwise. d.mu is held.
 func (d *daemon) apply(cfg *conf.Config, summary *[]string) error {
+	initial := summary == nil
 	note := func(format string, args ...any) {
-		if summary != nil {
+		if !initial {
 			*summary = append(*summary, fmt.Sprintf(format, args...))
 		}
 	}
@@ -234,7 +236,7 @@ func (d *daemon) apply(cfg *conf.Config, summary *[]string) error {
 	if d.stopping {
 		return errors.New("lvsd is stopping")
 	}
-	if summary != nil && cfg.Global.ScriptUser != old.Global.ScriptUser {
+	if !initial && cfg.Global.ScriptUser != old.Global.ScriptUser {
 		r, err := newScriptRunner(cfg.Global.ScriptUser)
 		if err != nil {
 			return err
@@ -242,7 +244,7 @@ func (d *daemon) apply(cfg *conf.Config, summary *[]string) error {
 		d.runner.p.Store(r) // every script from now on, checks and notify included
 		note("script_user %s", cfg.Global.ScriptUser)
 	}
-	if summary != nil {
+	if !initial {
 		if cfg.Global.ControlSocket != old.Global.ControlSocket || cfg.Global.MetricsListen != old.Global.MetricsListen {
 			note("control_socket and metrics_listen take effect at the next restart")
 		}
@@ -257,7 +259,7 @@ func (d *daemon) apply(cfg *conf.Config, summary *[]string) error {
 	}
 
 	// Sync groups first, so new members join them as they start.
-	groupsChanged := !reflect.DeepEqual(cfg.SyncGroups, old.SyncGroups) || summary == nil
+	groupsChanged := initial || !reflect.DeepEqual(cfg.SyncGroups, old.SyncGroups)
 	var groupCtx context.Context
 	var stopOldGroups context.CancelFunc
 	if groupsChanged {
@@ -271,9 +273,7 @@ func (d *daemon) apply(cfg *conf.Config, summary *[]string) error {
 			}
 			go g.Run(groupCtx)
 		}
-		if summary != nil {
-			note("sync groups rebuilt")
-		}
+		note("sync groups rebuilt")
 	}
 
 	var errs []error
@@ -326,7 +326,7 @@ func (d *daemon) apply(cfg *conf.Config, summary *[]string) error {
 		if err := d.openDirector(cfg); err != nil {
 			errs = append(errs, err)
 		}
-	} else if d.director != nil && summary != nil {
+	} else if d.director != nil && !initial {
 		ops, err := d.director.update(cfg)
 		if err != nil {
 			errs = append(errs, err)

@@ -311,5 +311,3 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
-
-func netip198(s string) netip.Prefix { return netip.MustParsePrefix(s) }

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -161,7 +162,7 @@ func TestSplitBrainHeal(t *testing.T) {
 // BACKUP and preempts by the normal rules.
 func TestTrackedInterfaceFault(t *testing.T) {
 	p := newPairLab(t)
-	uplink := p.a.Connect(p.lab.Network("uplink"), netip198("198.51.100.11/24"))
+	uplink := p.a.Connect(p.lab.Network("uplink"), netip.MustParsePrefix("198.51.100.11/24"))
 	a := startLvsd(t, p.a, instanceHCL(150, `  track_interfaces = ["eth1"]`))
 	b := startLvsd(t, p.b, instanceHCL(100, ""))
 	waitState(t, a, "MASTER", 5*time.Second)
