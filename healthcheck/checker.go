@@ -135,9 +135,22 @@ type clock struct {
 	budget time.Duration // the timeout, for "timeout after 1s …"
 }
 
+// budgetKey carries a check's configured timeout in its context.
+type budgetKey struct{}
+
+// WithTimeout bounds one check by timeout, as context.WithTimeout does, and
+// records it, so a check that runs out says "timeout after" the timeout the
+// operator configured rather than whatever was left when it started.
+func WithTimeout(ctx context.Context, timeout time.Duration) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	return context.WithValue(ctx, budgetKey{}, timeout), cancel
+}
+
 func startClock(ctx context.Context) clock {
 	c := clock{start: time.Now()}
-	if dl, ok := ctx.Deadline(); ok {
+	if b, ok := ctx.Value(budgetKey{}).(time.Duration); ok {
+		c.budget = b
+	} else if dl, ok := ctx.Deadline(); ok {
 		c.budget = dl.Sub(c.start).Round(time.Millisecond)
 	}
 	return c

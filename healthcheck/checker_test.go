@@ -1,7 +1,6 @@
 package healthcheck
 
 import (
-	"context"
 	"net"
 	"net/netip"
 	"strings"
@@ -26,7 +25,7 @@ func runCheck(t *testing.T, c Checker) Result {
 
 func runCheckWithin(t *testing.T, c Checker, timeout time.Duration) Result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), timeout)
+	ctx, cancel := WithTimeout(t.Context(), timeout)
 	defer cancel()
 	return c.Check(ctx)
 }

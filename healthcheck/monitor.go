@@ -241,7 +241,7 @@ func (m *Monitor) loop(ctx context.Context, tg *target, t Target, gen uint64) {
 		case <-timer.C:
 		}
 		started := time.Now()
-		cctx, cancel := context.WithTimeout(ctx, t.Config.Timeout)
+		cctx, cancel := WithTimeout(ctx, t.Config.Timeout)
 		r := check(cctx, t.Checker)
 		cancel()
 		if ctx.Err() != nil {
