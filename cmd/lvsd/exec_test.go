@@ -53,11 +53,26 @@ func TestScriptRunnerKillsProcessGroup(t *testing.T) {
 		t.Fatal(err)
 	}
 	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-	// The child is gone or a zombie awaiting its reaper: never running.
-	stat, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err == nil && !strings.Contains(string(stat), ") Z ") {
+	// SIGKILL is delivered when the child next runs, so on a loaded
+	// machine it may still show as running for a moment: it must become
+	// gone or a zombie awaiting its reaper within a bounded wait.
+	if stat, dead := waitDead(pid, 5*time.Second); !dead {
 		syscall.Kill(pid, syscall.SIGKILL)
 		t.Errorf("the script's child %d survived: %s", pid, stat)
+	}
+}
+
+// waitDead polls until pid is gone or a zombie, for at most limit.
+func waitDead(pid int, limit time.Duration) (stat string, dead bool) {
+	for end := time.Now().Add(limit); ; {
+		b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+		if err != nil || strings.Contains(string(b), ") Z ") {
+			return "", true
+		}
+		if time.Now().After(end) {
+			return string(b), false
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
 
