@@ -464,6 +464,16 @@ func (in *Instance) SetInterface(name string, up bool) {
 	in.do(func() { in.setFault("interface:"+name, "tracked interface "+name+" down", !up) })
 }
 
+// SocketFault puts the instance in Fault while its socket cannot read:
+// deaf, it would take over from a master it cannot hear.
+func (in *Instance) SocketFault(err error) {
+	desc := "VRRP socket failing"
+	if err != nil {
+		desc += ": " + err.Error()
+	}
+	in.do(func() { in.setFault("socket", desc, err != nil) })
+}
+
 // SetScript records a tracked script's result: a script of weight 0 puts
 // the instance in Fault while it fails; others adjust the priority.
 func (in *Instance) SetScript(name string, ok bool) {

@@ -1,6 +1,7 @@
 package vrrp
 
 import (
+	"errors"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -301,6 +302,32 @@ func TestTrackedInterfaceFault(t *testing.T) {
 		time.Sleep(5 * time.Second)
 		if hi.state() != Master || lo.state() != Backup {
 			t.Errorf("HI %s, LO %s; want HI to preempt again", hi.state(), lo.state())
+		}
+	})
+}
+
+// A socket that cannot read faults its backup, which would otherwise take
+// over from a master it cannot hear; once it reads again, the backup
+// returns and hears the master.
+func TestSocketFault(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := &wire{}
+		hi := w.add(t, "192.0.2.11", testConfig("HI", 150), nil)
+		lo := w.add(t, "192.0.2.12", testConfig("LO", 100), nil)
+		time.Sleep(10 * time.Second)
+		lo.inst.SocketFault(errors.New("read: ENETDOWN"))
+		s, _ := lo.inst.Status()
+		if s.State != Fault || len(s.Faults) != 1 || s.Faults[0] != "VRRP socket failing: read: ENETDOWN" {
+			t.Fatalf("LO %s, faults %q; want FAULT naming the socket error", s.State, s.Faults)
+		}
+		time.Sleep(10 * time.Second)
+		if lo.state() != Fault || hi.state() != Master {
+			t.Errorf("LO %s, HI %s while LO is deaf; want FAULT and MASTER", lo.state(), hi.state())
+		}
+		lo.inst.SocketFault(nil)
+		time.Sleep(10 * time.Second)
+		if lo.state() != Backup || hi.state() != Master {
+			t.Errorf("LO %s, HI %s after the socket reads again; want BACKUP and MASTER", lo.state(), hi.state())
 		}
 	})
 }

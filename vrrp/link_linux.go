@@ -103,8 +103,20 @@ func prefixNet(p netip.Prefix) *net.IPNet {
 // advertisements to all-nodes (RFC 4861 §7.2.6) for IPv6 VIPs.
 type LinkAnnouncer struct {
 	mu   sync.Mutex
-	arps map[string]*arp.Client
-	ndps map[string]*ndp.Conn
+	arps map[string]*arpConn
+	ndps map[string]*ndpConn
+}
+
+// arpConn and ndpConn are bound to the interface index they opened on: an
+// interface deleted and created again under its name needs new ones.
+type arpConn struct {
+	index int
+	c     *arp.Client
+}
+
+type ndpConn struct {
+	index int
+	c     *ndp.Conn
 }
 
 var allNodes = netip.MustParseAddr("ff02::1")
@@ -128,17 +140,23 @@ func (l *LinkAnnouncer) Announce(ifname string, ips []netip.Addr) error {
 func (l *LinkAnnouncer) garp(ifi *net.Interface, ip netip.Addr) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	c := l.arps[ifi.Name]
-	if c == nil {
-		var err error
-		if c, err = arp.Dial(ifi); err != nil {
+	ac := l.arps[ifi.Name]
+	if ac != nil && ac.index != ifi.Index {
+		ac.c.Close()
+		ac = nil
+	}
+	if ac == nil {
+		c, err := arp.Dial(ifi)
+		if err != nil {
 			return fmt.Errorf("ARP socket on %s: %w", ifi.Name, err)
 		}
 		if l.arps == nil {
-			l.arps = map[string]*arp.Client{}
+			l.arps = map[string]*arpConn{}
 		}
-		l.arps[ifi.Name] = c
+		ac = &arpConn{ifi.Index, c}
+		l.arps[ifi.Name] = ac
 	}
+	c := ac.c
 	p, err := arp.NewPacket(arp.OperationRequest, ifi.HardwareAddr, ip, ethernet.Broadcast, ip)
 	if err != nil {
 		return err
@@ -152,17 +170,23 @@ func (l *LinkAnnouncer) garp(ifi *net.Interface, ip netip.Addr) error {
 func (l *LinkAnnouncer) unsolicitedNA(ifi *net.Interface, ip netip.Addr) error {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	c := l.ndps[ifi.Name]
-	if c == nil {
-		var err error
-		if c, _, err = ndp.Listen(ifi, ndp.LinkLocal); err != nil {
+	nc := l.ndps[ifi.Name]
+	if nc != nil && nc.index != ifi.Index {
+		nc.c.Close()
+		nc = nil
+	}
+	if nc == nil {
+		c, _, err := ndp.Listen(ifi, ndp.LinkLocal)
+		if err != nil {
 			return fmt.Errorf("NDP socket on %s: %w", ifi.Name, err)
 		}
 		if l.ndps == nil {
-			l.ndps = map[string]*ndp.Conn{}
+			l.ndps = map[string]*ndpConn{}
 		}
-		l.ndps[ifi.Name] = c
+		nc = &ndpConn{ifi.Index, c}
+		l.ndps[ifi.Name] = nc
 	}
+	c := nc.c
 	na := &ndp.NeighborAdvertisement{
 		Override:      true,
 		TargetAddress: ip,
@@ -180,10 +204,10 @@ func (l *LinkAnnouncer) Close() error {
 	defer l.mu.Unlock()
 	var errs []error
 	for _, c := range l.arps {
-		errs = append(errs, c.Close())
+		errs = append(errs, c.c.Close())
 	}
 	for _, c := range l.ndps {
-		errs = append(errs, c.Close())
+		errs = append(errs, c.c.Close())
 	}
 	l.arps, l.ndps = nil, nil
 	return errors.Join(errs...)

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"syscall"
+	"time"
 
 	"golang.org/x/net/ipv4"
 	"golang.org/x/net/ipv6"
@@ -26,36 +27,63 @@ type Receiver interface {
 
 // Socket is the raw VRRP socket (IP protocol 112) of one interface and
 // address family, shared by the instances on it: it dispatches received
-// packets by VRID and sends each instance's adverts.
+// packets by VRID and sends each instance's adverts. It follows its
+// interface by name: Refresh reopens it when the interface was deleted and
+// created again, since a socket stays bound to the index it opened on.
 type Socket struct {
-	ifi *net.Interface
-	v6  bool
-	c4  *ipv4.RawConn
-	c6  *ipv6.PacketConn
+	name string
+	v6   bool
 
-	mu      sync.Mutex
-	byVRID  map[uint8]Receiver
-	joined  bool
-	Unknown atomic.Uint64 // packets for a VRID no instance here has
+	mu        sync.Mutex
+	conn      *rawConn // replaced by a reopen; Serve moves to the new one
+	closed    bool
+	byVRID    map[uint8]Receiver
+	multicast bool          // some instance here joins the VRRP group
+	Unknown   atomic.Uint64 // packets for a VRID no instance here has
+	Reopens   atomic.Uint64
+}
+
+// rawConn is one opening of the socket, bound to one interface index.
+type rawConn struct {
+	ifi    *net.Interface
+	c4     *ipv4.RawConn
+	c6     *ipv6.PacketConn
+	joined bool
+}
+
+// SocketFaulter is a Receiver told when its socket cannot read (err) and
+// when it reads again (nil); *Instance is one, and faults meanwhile rather
+// than take over from a master it cannot hear.
+type SocketFaulter interface {
+	SocketFault(err error)
 }
 
 // OpenSocket opens the VRRP socket of interface ifname, bound to it so that
 // it sees only that link's packets.
 func OpenSocket(ifname string, v6 bool) (*Socket, error) {
-	ifi, err := net.InterfaceByName(ifname)
+	s := &Socket{name: ifname, v6: v6, byVRID: map[uint8]Receiver{}}
+	c, err := s.open()
 	if err != nil {
-		return nil, fmt.Errorf("vrrp: interface %s: %w", ifname, err)
+		return nil, err
+	}
+	s.conn = c
+	return s, nil
+}
+
+func (s *Socket) open() (*rawConn, error) {
+	ifi, err := net.InterfaceByName(s.name)
+	if err != nil {
+		return nil, fmt.Errorf("vrrp: interface %s: %w", s.name, err)
 	}
 	lc := net.ListenConfig{Control: func(_, _ string, c syscall.RawConn) error {
 		var serr error
 		err := c.Control(func(fd uintptr) {
-			serr = unix.SetsockoptString(int(fd), unix.SOL_SOCKET, unix.SO_BINDTODEVICE, ifname)
+			serr = unix.SetsockoptString(int(fd), unix.SOL_SOCKET, unix.SO_BINDTODEVICE, s.name)
 		})
 		return errors.Join(err, serr)
 	}}
-	s := &Socket{ifi: ifi, v6: v6, byVRID: map[uint8]Receiver{}}
 	network, any := "ip4:112", "0.0.0.0"
-	if v6 {
+	if s.v6 {
 		network, any = "ip6:112", "::"
 	}
 	pc, err := lc.ListenPacket(context.Background(), network, any)
@@ -63,43 +91,68 @@ func OpenSocket(ifname string, v6 bool) (*Socket, error) {
 		if errors.Is(err, unix.EPERM) {
 			err = fmt.Errorf("%w (raw sockets need root or CAP_NET_RAW)", err)
 		}
-		return nil, fmt.Errorf("vrrp: raw socket on %s: %w", ifname, err)
+		return nil, fmt.Errorf("vrrp: raw socket on %s: %w", s.name, err)
 	}
-	if v6 {
-		err = s.setup6(pc)
+	c := &rawConn{ifi: ifi}
+	if s.v6 {
+		err = c.setup6(pc)
 	} else {
-		err = s.setup4(pc)
+		err = c.setup4(pc)
 	}
 	if err != nil {
 		pc.Close()
-		return nil, fmt.Errorf("vrrp: socket on %s: %w", ifname, err)
+		return nil, fmt.Errorf("vrrp: socket on %s: %w", s.name, err)
 	}
-	return s, nil
+	return c, nil
 }
 
-func (s *Socket) setup4(pc net.PacketConn) error {
-	c, err := ipv4.NewRawConn(pc)
+func (c *rawConn) setup4(pc net.PacketConn) error {
+	rc, err := ipv4.NewRawConn(pc)
 	if err != nil {
 		return err
 	}
-	s.c4 = c
+	c.c4 = rc
 	return errors.Join(
-		c.SetMulticastInterface(s.ifi),
-		c.SetMulticastLoopback(false),
-		c.SetMulticastTTL(TTL),
+		rc.SetMulticastInterface(c.ifi),
+		rc.SetMulticastLoopback(false),
+		rc.SetMulticastTTL(TTL),
 	)
 }
 
-func (s *Socket) setup6(pc net.PacketConn) error {
-	c := ipv6.NewPacketConn(pc)
-	s.c6 = c
+func (c *rawConn) setup6(pc net.PacketConn) error {
+	pc6 := ipv6.NewPacketConn(pc)
+	c.c6 = pc6
 	return errors.Join(
-		c.SetMulticastInterface(s.ifi),
-		c.SetMulticastLoopback(false),
-		c.SetMulticastHopLimit(TTL),
-		c.SetHopLimit(TTL),
-		c.SetControlMessage(ipv6.FlagHopLimit|ipv6.FlagDst, true),
+		pc6.SetMulticastInterface(c.ifi),
+		pc6.SetMulticastLoopback(false),
+		pc6.SetMulticastHopLimit(TTL),
+		pc6.SetHopLimit(TTL),
+		pc6.SetControlMessage(ipv6.FlagHopLimit|ipv6.FlagDst, true),
 	)
+}
+
+func (c *rawConn) join(group netip.Addr) error {
+	if c.joined {
+		return nil
+	}
+	var err error
+	if c.c6 != nil {
+		err = c.c6.JoinGroup(c.ifi, &net.IPAddr{IP: group.AsSlice()})
+	} else {
+		err = c.c4.JoinGroup(c.ifi, &net.IPAddr{IP: group.AsSlice()})
+	}
+	if err != nil {
+		return fmt.Errorf("vrrp: join %s on %s: %w", group, c.ifi.Name, err)
+	}
+	c.joined = true
+	return nil
+}
+
+func (c *rawConn) close() error {
+	if c.c6 != nil {
+		return c.c6.Close()
+	}
+	return c.c4.Close()
 }
 
 // Register routes the packets of vrid to r. A multicast instance also
@@ -108,20 +161,12 @@ func (s *Socket) Register(vrid uint8, r Receiver, multicast bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if _, dup := s.byVRID[vrid]; dup {
-		return fmt.Errorf("vrrp: VRID %d already runs on %s", vrid, s.ifi.Name)
+		return fmt.Errorf("vrrp: VRID %d already runs on %s", vrid, s.name)
 	}
 	s.byVRID[vrid] = r
-	if multicast && !s.joined {
-		var err error
-		if s.v6 {
-			err = s.c6.JoinGroup(s.ifi, &net.IPAddr{IP: GroupIPv6.AsSlice()})
-		} else {
-			err = s.c4.JoinGroup(s.ifi, &net.IPAddr{IP: GroupIPv4.AsSlice()})
-		}
-		if err != nil {
-			return fmt.Errorf("vrrp: join %s on %s: %w", s.group(), s.ifi.Name, err)
-		}
-		s.joined = true
+	if multicast {
+		s.multicast = true
+		return s.conn.join(s.group())
 	}
 	return nil
 }
@@ -133,16 +178,79 @@ func (s *Socket) group() netip.Addr {
 	return GroupIPv4
 }
 
-// Serve reads packets until the socket is closed.
-func (s *Socket) Serve() error {
+// Refresh reopens the socket if its interface now has another index: it
+// was deleted and created again (a VLAN or bond rebuilt), and the old
+// socket would neither hear nor reach the new link. It reports whether it
+// reopened; an interface that is absent now is left for a later call.
+func (s *Socket) Refresh() (bool, error) {
+	ifi, err := net.InterfaceByName(s.name)
+	if err != nil {
+		return false, nil
+	}
+	s.mu.Lock()
+	same := s.closed || s.conn.ifi.Index == ifi.Index
+	s.mu.Unlock()
+	if same {
+		return false, nil
+	}
+	return true, s.reopen()
+}
+
+// reopen replaces the socket's opening; Serve moves to the new one.
+func (s *Socket) reopen() error {
+	c, err := s.open()
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		c.close()
+		return net.ErrClosed
+	}
+	if s.multicast {
+		if err := c.join(s.group()); err != nil {
+			s.mu.Unlock()
+			c.close()
+			return err
+		}
+	}
+	old := s.conn
+	s.conn = c
+	s.mu.Unlock()
+	s.Reopens.Add(1)
+	return old.close()
+}
+
+func (s *Socket) current() (*rawConn, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.conn, s.closed
+}
+
+// readRetry is the pause before a socket that failed to read is reopened.
+const readRetry = time.Second
+
+// Serve reads packets until the socket is closed. A read that fails (not
+// for a close or a reopen) faults the instances here, which must not take
+// over from a master they cannot hear, and the socket is reopened until
+// it reads again; report, if not nil, hears each such error.
+func (s *Socket) Serve(report func(error)) error {
 	buf := make([]byte, 65536)
 	for {
-		p, err := s.read(buf)
+		c, closed := s.current()
+		if closed {
+			return nil
+		}
+		p, err := c.read(buf)
 		if err != nil {
-			if errors.Is(err, net.ErrClosed) {
+			if now, closed := s.current(); closed {
 				return nil
+			} else if now != c {
+				continue // reopened under us
 			}
-			return fmt.Errorf("vrrp: read on %s: %w", s.ifi.Name, err)
+			s.readFailed(err, report)
+			continue
 		}
 		if len(p.Data) < 2 {
 			continue
@@ -158,9 +266,42 @@ func (s *Socket) Serve() error {
 	}
 }
 
-func (s *Socket) read(buf []byte) (Packet, error) {
-	if s.v6 {
-		n, cm, src, err := s.c6.ReadFrom(buf)
+// readFailed faults the instances and reopens the socket until it works.
+func (s *Socket) readFailed(err error, report func(error)) {
+	err = fmt.Errorf("vrrp: read on %s: %w", s.name, err)
+	s.faultAll(err)
+	for {
+		if report != nil {
+			report(err)
+		}
+		time.Sleep(readRetry)
+		if _, closed := s.current(); closed {
+			return
+		}
+		if err = s.reopen(); err == nil || errors.Is(err, net.ErrClosed) {
+			s.faultAll(nil)
+			return
+		}
+	}
+}
+
+func (s *Socket) faultAll(err error) {
+	s.mu.Lock()
+	var rs []Receiver
+	for _, r := range s.byVRID {
+		rs = append(rs, r)
+	}
+	s.mu.Unlock()
+	for _, r := range rs {
+		if f, ok := r.(SocketFaulter); ok {
+			f.SocketFault(err)
+		}
+	}
+}
+
+func (c *rawConn) read(buf []byte) (Packet, error) {
+	if c.c6 != nil {
+		n, cm, src, err := c.c6.ReadFrom(buf)
 		if err != nil {
 			return Packet{}, err
 		}
@@ -174,7 +315,7 @@ func (s *Socket) read(buf []byte) (Packet, error) {
 		}
 		return p, nil
 	}
-	h, payload, _, err := s.c4.ReadFrom(buf)
+	h, payload, _, err := c.c4.ReadFrom(buf)
 	if err != nil {
 		return Packet{}, err
 	}
@@ -186,10 +327,13 @@ func (s *Socket) read(buf []byte) (Packet, error) {
 
 // Close stops Serve.
 func (s *Socket) Close() error {
-	if s.v6 {
-		return s.c6.Close()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil
 	}
-	return s.c4.Close()
+	s.closed = true
+	return s.conn.close()
 }
 
 // Transport returns the sender of one instance: from src, to the VRRP
@@ -223,9 +367,10 @@ func (t *socketTransport) Send(a *Advert) error {
 }
 
 func (s *Socket) write(b []byte, src, dst netip.Addr) error {
-	if s.v6 {
-		cm := &ipv6.ControlMessage{HopLimit: TTL, Src: src.AsSlice(), IfIndex: s.ifi.Index}
-		_, err := s.c6.WriteTo(b, cm, &net.IPAddr{IP: dst.AsSlice(), Zone: s.ifi.Name})
+	c, _ := s.current()
+	if c.c6 != nil {
+		cm := &ipv6.ControlMessage{HopLimit: TTL, Src: src.AsSlice(), IfIndex: c.ifi.Index}
+		_, err := c.c6.WriteTo(b, cm, &net.IPAddr{IP: dst.AsSlice(), Zone: c.ifi.Name})
 		return err
 	}
 	h := &ipv4.Header{
@@ -238,7 +383,7 @@ func (s *Socket) write(b []byte, src, dst netip.Addr) error {
 		Src:      src.AsSlice(),
 		Dst:      dst.AsSlice(),
 	}
-	return s.c4.WriteTo(h, b, nil)
+	return c.c4.WriteTo(h, b, nil)
 }
 
 // Unregister stops routing vrid's packets (the instance was removed).

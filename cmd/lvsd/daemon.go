@@ -34,6 +34,7 @@ type daemon struct {
 	mu           sync.Mutex
 	cfg          *conf.Config
 	runner       *runnerRef
+	sockMu       sync.Mutex // guards sockets, also read by the interface watcher
 	sockets      map[socketKey]*vrrp.Socket
 	instances    map[string]*managed
 	stopTrackers context.CancelFunc
@@ -345,6 +346,8 @@ func (d *daemon) apply(cfg *conf.Config, summary *[]string) error {
 }
 
 func (d *daemon) socket(ic vrrp.Config) (*vrrp.Socket, error) {
+	d.sockMu.Lock()
+	defer d.sockMu.Unlock()
 	key := socketKey{ic.Interface, ic.IPv6()}
 	if s := d.sockets[key]; s != nil {
 		return s, nil
@@ -354,11 +357,9 @@ func (d *daemon) socket(ic vrrp.Config) (*vrrp.Socket, error) {
 		return nil, fmt.Errorf("instance %s: %w", ic.Name, err)
 	}
 	d.sockets[key] = s
-	go func() {
-		if err := s.Serve(); err != nil {
-			d.log.Error("VRRP socket failed", "interface", ic.Interface, "err", err)
-		}
-	}()
+	go s.Serve(func(err error) {
+		d.log.Error("VRRP socket cannot read: its instances are in FAULT until it reopens", "interface", ic.Interface, "err", err)
+	})
 	return s, nil
 }
 
@@ -504,7 +505,10 @@ func (d *daemon) stopInstance(name string, m *managed) {
 	m.stop()
 	<-m.done
 	m.notifier.Stop() // runs the stop script before lvsd goes on
-	if s := d.sockets[socketKey{m.cfg.Interface, m.cfg.IPv6()}]; s != nil {
+	d.sockMu.Lock()
+	s := d.sockets[socketKey{m.cfg.Interface, m.cfg.IPv6()}]
+	d.sockMu.Unlock()
+	if s != nil {
 		s.Unregister(m.cfg.VRID)
 	}
 	delete(d.instances, name)
@@ -581,6 +585,9 @@ func (d *daemon) applyTrackers(cfg *conf.Config, scripts map[string]vrrp.TrackSc
 		names = append(names, name)
 	}
 	return vrrp.WatchInterfaces(ctx, names, func(name string, up bool) {
+		if up {
+			d.refreshSockets(name)
+		}
 		for _, in := range d.tracked.Load().ifaces[name] {
 			in.SetInterface(name, up)
 		}
@@ -593,7 +600,27 @@ type trackedBy struct {
 }
 
 func (d *daemon) closeSockets() {
+	d.sockMu.Lock()
+	defer d.sockMu.Unlock()
 	for _, s := range d.sockets {
 		s.Close()
+	}
+}
+
+// refreshSockets reopens the VRRP sockets of an interface that came up
+// with a new index (deleted and created again), before its instances
+// leave FAULT: the old sockets are bound to an index that is gone.
+func (d *daemon) refreshSockets(name string) {
+	d.sockMu.Lock()
+	defer d.sockMu.Unlock()
+	for key, s := range d.sockets {
+		if key.iface != name {
+			continue
+		}
+		if reopened, err := s.Refresh(); err != nil {
+			d.log.Error("VRRP socket not reopened on a recreated interface", "interface", name, "err", err)
+		} else if reopened {
+			d.log.Info("VRRP socket reopened: the interface was created again", "interface", name)
+		}
 	}
 }

@@ -244,7 +244,7 @@ func (doctorKernel) Listen(on []doctorListen, d time.Duration) ([]doctorAdvert, 
 			}
 		}
 		socks = append(socks, s)
-		wg.Go(func() { s.Serve() })
+		wg.Go(func() { s.Serve(c.readFailed) })
 	}
 	if len(socks) > 0 {
 		time.Sleep(d)
@@ -255,12 +255,19 @@ func (doctorKernel) Listen(on []doctorListen, d time.Duration) ([]doctorAdvert, 
 	wg.Wait()
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.heard, errors.Join(errs...)
+	return c.heard, errors.Join(append(errs, c.errs...)...)
 }
 
 type doctorCollector struct {
 	mu    sync.Mutex
 	heard []doctorAdvert
+	errs  []error
+}
+
+func (c *doctorCollector) readFailed(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.errs = append(c.errs, err)
 }
 
 type doctorReceiver struct {

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -14,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/vishvananda/netlink"
+
+	"github.com/lvsd/lvsd/test/lab"
 	"github.com/lvsd/lvsd/vrrp"
 )
 
@@ -254,4 +258,107 @@ func TestOwnInterfaceDown(t *testing.T) {
 	p.aLink.Up()
 	waitState(t, a, "MASTER", vrrp.MasterDown(vrrp.V3, 150, advert)+3*time.Second)
 	waitState(t, b, "BACKUP", time.Second)
+}
+
+// TestRecreatedInterface: the backup's VRRP interface (a macvlan, as a
+// VLAN or bond would be) is deleted and created again under its name with
+// a new index. lvsd reopens its socket on the new link: it hears the
+// master and stays BACKUP, and once master its adverts reach the peer.
+// A socket left on the old index would be deaf (a second master) and mute.
+func TestRecreatedInterface(t *testing.T) {
+	p := newPairLab(t)
+	mv := netip.MustParsePrefix("192.0.2.21/24")
+	makeMacvlan(t, p.a, mv)
+	a := startLvsd(t, p.a, strings.Replace(instanceHCL(100, ""), `"eth0"`, `"vrrp0"`, 1))
+	b := startLvsd(t, p.b, instanceHCL(150, ""))
+	waitState(t, b, "MASTER", 5*time.Second)
+	waitState(t, a, "BACKUP", time.Second)
+
+	before := linkIndex(t, p.a, "vrrp0")
+	deleteLink(t, p.a, "vrrp0")
+	waitState(t, a, "FAULT", 2*time.Second)
+	makeMacvlan(t, p.a, mv)
+	if after := linkIndex(t, p.a, "vrrp0"); after == before {
+		t.Fatalf("the new vrrp0 has the old index %d", after)
+	}
+	waitState(t, a, "BACKUP", 2*time.Second)
+
+	// Hearing: dir-a stays BACKUP well past its master_down.
+	down := vrrp.MasterDown(vrrp.V3, 100, advert)
+	received := a.instance().AdvertsReceived
+	for end := time.Now().Add(2 * down); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		if s := a.state(); s != "BACKUP" {
+			t.Fatalf("dir-a became %s on its recreated interface: it cannot hear the master", s)
+		}
+	}
+	if got := a.instance().AdvertsReceived; got <= received {
+		t.Errorf("dir-a received %d adverts, before the %s wait %d", got, 2*down, received)
+	}
+
+	// Sending: dir-a takes over, and a new dir-b of lower priority hears
+	// it and stays BACKUP.
+	b.terminate()
+	waitState(t, a, "MASTER", time.Second)
+	b = startLvsd(t, p.b, instanceHCL(50, ""))
+	waitState(t, b, "BACKUP", 2*time.Second)
+	for end := time.Now().Add(2 * vrrp.MasterDown(vrrp.V3, 50, advert)); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
+		if s := b.state(); s != "BACKUP" {
+			t.Fatalf("dir-b became %s: dir-a's adverts from the recreated interface do not reach it", s)
+		}
+	}
+	if !strings.Contains(a.out.String(), "VRRP socket reopened") {
+		t.Errorf("dir-a did not log the reopen:\n%s", a.out.String())
+	}
+}
+
+// makeMacvlan adds vrrp0, a bridge-mode macvlan on eth0, with addr, up.
+func makeMacvlan(t *testing.T, h *lab.Host, addr netip.Prefix) {
+	t.Helper()
+	err := h.Do(func() error {
+		parent, err := netlink.LinkByName("eth0")
+		if err != nil {
+			return err
+		}
+		mv := &netlink.Macvlan{LinkAttrs: netlink.LinkAttrs{Name: "vrrp0", ParentIndex: parent.Attrs().Index}, Mode: netlink.MACVLAN_MODE_BRIDGE}
+		if err := netlink.LinkAdd(mv); err != nil {
+			return err
+		}
+		ipn := &net.IPNet{IP: addr.Addr().AsSlice(), Mask: net.CIDRMask(addr.Bits(), 32)}
+		if err := netlink.AddrAdd(mv, &netlink.Addr{IPNet: ipn}); err != nil {
+			return err
+		}
+		return netlink.LinkSetUp(mv)
+	})
+	if err != nil {
+		t.Fatalf("macvlan on %s: %v", h.Name(), err)
+	}
+}
+
+func deleteLink(t *testing.T, h *lab.Host, name string) {
+	t.Helper()
+	err := h.Do(func() error {
+		link, err := netlink.LinkByName(name)
+		if err != nil {
+			return err
+		}
+		return netlink.LinkDel(link)
+	})
+	if err != nil {
+		t.Fatalf("deleting %s on %s: %v", name, h.Name(), err)
+	}
+}
+
+func linkIndex(t *testing.T, h *lab.Host, name string) (index int) {
+	t.Helper()
+	err := h.Do(func() error {
+		link, err := netlink.LinkByName(name)
+		if err == nil {
+			index = link.Attrs().Index
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return index
 }
