@@ -207,6 +207,10 @@ func (d *daemon) reload() ([]string, error) {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if d.stopping {
+		d.reloadKO.Add(1)
+		return nil, errStopping
+	}
 	var summary []string
 	if err := d.apply(cfg, &summary); err != nil {
 		d.reloadKO.Add(1)
@@ -218,6 +222,9 @@ func (d *daemon) reload() ([]string, error) {
 	}
 	return summary, nil
 }
+
+// errStopping refuses a reload or drill that raced the stop.
+var errStopping = errors.New("lvsd is stopping: refused")
 
 type reloadError struct{ msg string }
 
@@ -235,7 +242,7 @@ func (d *daemon) apply(cfg *conf.Config, summary *[]string) error {
 	}
 	old := d.cfg
 	if d.stopping {
-		return errors.New("lvsd is stopping")
+		return errStopping
 	}
 	if !initial && cfg.Global.ScriptUser != old.Global.ScriptUser {
 		r, err := newScriptRunner(cfg.Global.ScriptUser)

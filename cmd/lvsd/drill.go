@@ -39,7 +39,7 @@ func (d *daemon) drill(name string, hold time.Duration) (*drillReport, error) {
 	d.mu.Lock()
 	if d.stopping {
 		d.mu.Unlock()
-		return nil, errors.New("lvsd is stopping")
+		return nil, errStopping
 	}
 	var m *managed
 	for _, ic := range d.cfg.Instances {

@@ -210,9 +210,15 @@ type lvsdProc struct {
 // pointing the control socket into the test's directory is added).
 func startLvsd(t testing.TB, h *lab.Host, body string) *lvsdProc {
 	t.Helper()
+	return startLvsdGlobal(t, h, "", body)
+}
+
+// startLvsdGlobal is startLvsd with more attributes in the global block.
+func startLvsdGlobal(t testing.TB, h *lab.Host, global, body string) *lvsdProc {
+	t.Helper()
 	dir := t.TempDir()
 	sock := filepath.Join(dir, "lvsd.sock")
-	cfg := fmt.Sprintf("global {\n  router_id = %q\n  control_socket = %q\n  log_level = \"debug\"\n}\n%s", h.Name(), sock, body)
+	cfg := fmt.Sprintf("global {\n  router_id = %q\n  control_socket = %q\n  log_level = \"debug\"\n%s}\n%s", h.Name(), sock, global, body)
 	path := filepath.Join(dir, "lvsd.hcl")
 	if err := os.WriteFile(path, []byte(cfg), 0o644); err != nil {
 		t.Fatal(err)
