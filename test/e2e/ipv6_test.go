@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"bytes"
+	"fmt"
 	"net"
 	"net/netip"
 	"testing"
@@ -121,4 +122,103 @@ func linkLocalReady(t *testing.T, h *lab.Host) bool {
 		return nil
 	})
 	return ready
+}
+
+// TestKeepalivedInteropIPv6: lvsd and Debian's keepalived as a VRRPv3
+// pair over IPv6, in both roles: each elects the same master, takes over
+// when it is killed, and yields when it returns, with no advert of
+// keepalived's dropped by lvsd's codec.
+func TestKeepalivedInteropIPv6(t *testing.T) {
+	for _, lvsdMaster := range []bool{true, false} {
+		name := map[bool]string{true: "lvsd-master", false: "keepalived-master"}[lvsdMaster]
+		t.Run(name, func(t *testing.T) { interop6(t, lvsdMaster) })
+	}
+}
+
+func interop6(t *testing.T, lvsdMaster bool) {
+	l := lab.New(t)
+	nw := l.Network("lan6")
+	a, b := l.Host("dir-a"), l.Host("dir-b")
+	a.Connect(nw, netip.MustParsePrefix("2001:db8::11/64"))
+	b.Connect(nw, netip.MustParsePrefix("2001:db8::12/64"))
+	waitFor(t, 5*time.Second, "link-local addresses usable", func() bool { return linkLocalReady(t, a) && linkLocalReady(t, b) })
+	const interval = 500 * time.Millisecond
+	lvsdHCL := func(prio int) string {
+		return fmt.Sprintf(`
+vrrp "VI_6" {
+  interface         = "eth0"
+  virtual_router_id = 61
+  priority          = %d
+  advert_interval   = "500ms"
+  virtual_ips       = ["2001:db8::100/64"]
+}
+`, prio)
+	}
+	kaConf := func(name string, prio int) string {
+		return fmt.Sprintf(`global_defs {
+  router_id %s
+  vrrp_version 3
+}
+vrrp_instance VI_6 {
+  state BACKUP
+  interface eth0
+  virtual_router_id 61
+  priority %d
+  advert_int 0.5
+  virtual_ipaddress {
+    2001:db8::100/64
+  }
+}
+`, name, prio)
+	}
+	var lv *lvsdProc
+	startA := func() router {
+		if lvsdMaster {
+			lv = startLvsd(t, a, lvsdHCL(150))
+			return lv
+		}
+		return startKeepalived(t, a, kaConf("ka-a", 150))
+	}
+	master := startA()
+	if lvsdMaster {
+		startKeepalived(t, b, kaConf("ka-b", 100))
+	} else {
+		lv = startLvsd(t, b, lvsdHCL(100))
+	}
+	waitFor(t, 8*time.Second, "dir-a holds the IPv6 VIP", func() bool { return holds6(t, a) })
+	time.Sleep(3 * interval)
+	if holds6(t, b) {
+		t.Fatal("both directors hold the IPv6 VIP")
+	}
+	if s, want := lv.state(), map[bool]string{true: "MASTER", false: "BACKUP"}[lvsdMaster]; s != want {
+		t.Fatalf("lvsd is %s, want %s", s, want)
+	}
+
+	killed := time.Now()
+	master.kill()
+	bound := vrrp.MasterDown(vrrp.V3, 100, interval) + slack
+	waitFor(t, 2*bound, "dir-b takes the IPv6 VIP", func() bool { return holds6(t, b) })
+	took := time.Since(killed)
+	t.Logf("%s killed: dir-b holds the VIP after %s (bound %s)", master.name(), took, bound)
+	if took > bound {
+		t.Errorf("takeover took %s, bound %s", took, bound)
+	}
+
+	startA()
+	waitFor(t, vrrp.MasterDown(vrrp.V3, 150, interval)+5*time.Second, "dir-b gives the IPv6 VIP up", func() bool { return !holds6(t, b) })
+	waitFor(t, 2*time.Second, "dir-a holds the IPv6 VIP again", func() bool { return holds6(t, a) })
+
+	s := lv.instance()
+	if s.AdvertsReceived == 0 {
+		t.Error("lvsd received no advert from keepalived")
+	}
+	if m := s.Master; !lvsdMaster && m != "" && !netip.MustParseAddr(m).IsLinkLocalUnicast() {
+		t.Errorf("lvsd follows master %q, want keepalived's link-local address", m)
+	}
+	for _, r := range []string{"checksum", "length", "version", "auth", "ttl", "interval", "unknown_peer", "short"} {
+		if n := s.Drops[r]; n > 0 {
+			t.Errorf("lvsd dropped %d of keepalived's IPv6 adverts as %q", n, r)
+		}
+	}
+	t.Logf("lvsd: %d adverts received from keepalived, %d sent, drops %v", s.AdvertsReceived, s.AdvertsSent, s.Drops)
 }
