@@ -34,3 +34,32 @@ func TestBenchRemoval(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+var checkCPURE = regexp.MustCompile(`BENCH checkcpu servers=(\d+) lvsd_cpu=([\d.]+)% lvsd_rss=([\d.]+)MiB lvsd_checks=(\d+)/s keepalived_cpu=([\d.]+)% keepalived_rss=([\d.]+)MiB keepalived_checks=(\d+)/s`)
+
+// TestBenchCheckCPU holds lvsd's HTTP checker against keepalived's on the
+// same checks, kernel and server, in the VM (keepalived's checker needs
+// IPVS, which this host lacks).
+func TestBenchCheckCPU(t *testing.T) {
+	console := runGuest(t, "^TestBenchCheckCPU$")
+	m := checkCPURE.FindStringSubmatch(console)
+	if m == nil {
+		t.Fatal("the guest printed no checker figure")
+	}
+	fmt.Println(m[0])
+	f := func(i int) float64 { v, _ := strconv.ParseFloat(m[i], 64); return v }
+	ratio := func(a, b float64) float64 {
+		if b == 0 {
+			return 0
+		}
+		return a / b
+	}
+	what := fmt.Sprintf("HTTP checks of %s servers at 1s (%s and %s answered/s), in the VM", m[1], m[4], m[7])
+	err := benchtab.Add(
+		benchtab.Row{Area: "health checks", Measure: what + ": CPU (% of a core)", Lvsd: m[2] + "%", Reference: "keepalived checker", RefValue: m[5] + "%", Ratio: ratio(f(2), f(5))},
+		benchtab.Row{Area: "health checks", Measure: what + ": peak RSS", Lvsd: m[3] + " MiB", Reference: "keepalived checker", RefValue: m[6] + " MiB", Ratio: ratio(f(3), f(6))},
+	)
+	if err != nil {
+		t.Error(err)
+	}
+}

@@ -51,7 +51,7 @@ func runGuestSkipping(t *testing.T, run, skip string) string {
 	res, err := vm.Run(ctx, vm.Spec{
 		Kernel:       k,
 		Files:        map[string]string{"/bin/lvsd": lvsd, "/bin/director.test": guest},
-		HostPrograms: []string{"/usr/sbin/ipvsadm", "/usr/sbin/nft"},
+		HostPrograms: []string{"/usr/sbin/ipvsadm", "/usr/sbin/nft", "/usr/sbin/keepalived"},
 		Modules:      append(vm.DefaultModules(), "nf_tables"),
 		Command:      []string{"/bin/director.test", "-test.v", "-test.run", run, "-test.skip", skip, "-test.timeout", "10m"},
 		Timeout:      12 * time.Minute,
