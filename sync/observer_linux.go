@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"golang.org/x/net/ipv4"
@@ -13,15 +15,16 @@ import (
 )
 
 // Observe joins cfg.Group (defaults filled in) on cfg.Interface and
-// returns an Observer of cfg.Port; call Run to count. The socket belongs
-// to the calling thread's network namespace.
+// returns an Observer of the sync ports; call Run to count. The sockets
+// belong to the calling thread's network namespace.
 //
-// It binds like the kernel's backup daemon (make_receive_sock in
-// ip_vs_sync.c): to the group and port, on the interface, with address
-// reuse, which the kernel's socket also sets (SK_CAN_REUSE), so the two
-// coexist and each gets every datagram. Only the base port is observed:
-// with sysctl sync_ports > 1 the master's further threads send to
-// port+1, port+2, ...
+// The kernel's sync threads use one port each, cfg.Port up to
+// cfg.Port + sync_ports - 1 (sysctl net.ipv4.vs.sync_ports, read now, as
+// the kernel reads it when its daemons start); the observer listens on
+// all of them. Each socket binds like the kernel's backup daemon
+// (make_receive_sock in ip_vs_sync.c): to the group and port, on the
+// interface, with address reuse, which the kernel's socket also sets
+// (SK_CAN_REUSE), so the two coexist and each gets every datagram.
 func Observe(cfg Config) (*Observer, error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
@@ -31,6 +34,40 @@ func Observe(cfg Config) (*Observer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sync: observe on %q: %w: %v", cfg.Interface, ErrNoInterface, err)
 	}
+	ports := syncPorts()
+	if int(cfg.Port)+ports-1 > 65535 {
+		return nil, fmt.Errorf("sync: observe: port %d with sync_ports %d passes 65535", cfg.Port, ports)
+	}
+	var conns []net.PacketConn
+	for i := range ports {
+		pc, err := listenGroup(cfg, ifi, cfg.Port+uint16(i))
+		if err != nil {
+			for _, c := range conns {
+				c.Close()
+			}
+			return nil, err
+		}
+		conns = append(conns, pc)
+	}
+	return newObserver(cfg, conns...), nil
+}
+
+// syncPorts is the namespace's sysctl net.ipv4.vs.sync_ports: 1 without
+// IPVS or when unreadable.
+func syncPorts() int {
+	b, err := os.ReadFile("/proc/sys/net/ipv4/vs/sync_ports")
+	if err != nil {
+		return 1
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || n < 1 {
+		return 1
+	}
+	return n
+}
+
+// listenGroup opens one socket on the group and port, joined on ifi.
+func listenGroup(cfg Config, ifi *net.Interface, port uint16) (net.PacketConn, error) {
 	network, group := "udp4", cfg.Group
 	if group.Is6() {
 		// The zone scopes a link-local group (ff02::, ff32:...); the kernel
@@ -47,7 +84,7 @@ func Observe(cfg Config) (*Observer, error) {
 		}
 		return serr
 	}}
-	addr := net.JoinHostPort(group.String(), strconv.Itoa(int(cfg.Port)))
+	addr := net.JoinHostPort(group.String(), strconv.Itoa(int(port)))
 	pc, err := lc.ListenPacket(context.Background(), network, addr)
 	if err != nil {
 		return nil, fmt.Errorf("sync: observe: listen on %s: %w", addr, err)
@@ -62,7 +99,7 @@ func Observe(cfg Config) (*Observer, error) {
 		pc.Close()
 		return nil, fmt.Errorf("sync: observe: join %s on %s: %w", cfg.Group, ifi.Name, err)
 	}
-	return newObserver(cfg, pc), nil
+	return pc, nil
 }
 
 // sockopts prepares the observer's socket before bind.

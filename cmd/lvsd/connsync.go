@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"sync"
 	"time"
 
@@ -144,7 +145,11 @@ func (c *connSync) status() *syncStatus {
 	}
 	if c.obs != nil {
 		snap := c.obs.Snapshot()
-		o := &syncObserv{Group: fmt.Sprintf("%s:%d on %s", snap.Group, snap.Port, snap.Interface), Peers: []syncPeer{}, Malformed: map[string]uint64{}}
+		ports := strconv.Itoa(int(snap.Port))
+		if snap.Ports > 1 { // sync_ports: one port per kernel sync thread
+			ports += "-" + strconv.Itoa(int(snap.Port)+snap.Ports-1)
+		}
+		o := &syncObserv{Group: fmt.Sprintf("%s:%s on %s", snap.Group, ports, snap.Interface), Peers: []syncPeer{}, Malformed: map[string]uint64{}}
 		for _, p := range snap.Peers {
 			o.Peers = append(o.Peers, syncPeer{Address: p.Addr.String(), SyncID: p.SyncID, Messages: p.Messages,
 				Connections: p.Conns, Errors: p.Errors, LastSeen: p.LastSeen})

@@ -46,9 +46,10 @@ func TestSyncInVM(t *testing.T) {
 	if n := len(regexp.MustCompile(`--- PASS: TestDaemonParameters/`).FindAllString(res.Console, -1)); n != 14 {
 		t.Errorf("%d parameter cases passed, want 14", n)
 	}
-	// The figures: the observer test's, one line per group family, its
-	// decode errors, and the stops that got no ack.
-	for re, n := range map[string]int{`SYNC FIGURES .*`: 2, `SYNC ERRORS: .*`: 1, `SYNC FLAP: .*`: 1} {
+	// The figures: the observer test's, one line per case (IPv4, IPv6,
+	// IPv4 over four sync ports), the decode errors of each IPv4 case, and
+	// the stops that got no ack.
+	for re, n := range map[string]int{`SYNC FIGURES .*`: 3, `SYNC ERRORS: .*`: 2, `SYNC FLAP: .*`: 1} {
 		ms := regexp.MustCompile(re).FindAllString(res.Console, -1)
 		if len(ms) != n {
 			t.Errorf("guest output has %d lines matching %s, want %d", len(ms), re, n)

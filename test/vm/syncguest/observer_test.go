@@ -10,6 +10,8 @@ import (
 	"io"
 	"net"
 	"net/netip"
+	"os"
+	"strconv"
 	stdsync "sync"
 	"testing"
 	"time"
@@ -79,14 +81,26 @@ func countVIP(t *testing.T, ns string) int {
 //
 //	B sb0 192.0.2.2 ── veth ── 192.0.2.1 (and .3) sa0 A, VIP 198.51.100.100 on lo
 func TestObserverCountsKernelConnections(t *testing.T) {
-	t.Run("IPv4 group 224.0.0.81", func(t *testing.T) { observeLab(t, "4", lvsync.DefaultGroup, 24) })
+	t.Run("IPv4 group 224.0.0.81", func(t *testing.T) { observeLab(t, "4", lvsync.DefaultGroup, 24, 1) })
 	t.Run("IPv6 group ff32:20:2001:db8::81", func(t *testing.T) {
-		observeLab(t, "6", netip.MustParseAddr("ff32:20:2001:db8::81"), 8)
+		observeLab(t, "6", netip.MustParseAddr("ff32:20:2001:db8::81"), 8, 1)
 	})
+	// With sync_ports 4 the master's four threads send to ports
+	// 8848-8851, each connection on the one its hash picks: the observer
+	// must listen on all four to count every connection.
+	t.Run("IPv4 group, sync_ports 4", func(t *testing.T) { observeLab(t, "p", lvsync.DefaultGroup, 24, 4) })
 }
 
-func observeLab(t *testing.T, suffix string, group netip.Addr, clients int) {
+func observeLab(t *testing.T, suffix string, group netip.Addr, clients, syncPorts int) {
 	a, b := newNetns(t, "sync-dir"+suffix), newNetns(t, "sync-peer"+suffix)
+	for _, ns := range []string{a, b} {
+		err := inNetns(ns, func() error {
+			return os.WriteFile("/proc/sys/net/ipv4/vs/sync_ports", []byte(strconv.Itoa(syncPorts)), 0o644)
+		})
+		if err != nil {
+			t.Fatalf("sync_ports %d: %v", syncPorts, err)
+		}
+	}
 	vethPair(t, "sa0", a, "sb0", b)
 	configure(t, a, func(h *netlink.Handle) error {
 		return errors.Join(addAddr(h, "sa0", "192.0.2.1/24"), addAddr(h, "sa0", "192.0.2.3/24"),
@@ -188,6 +202,9 @@ func observeLab(t *testing.T, suffix string, group netip.Addr, clients int) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	snap := obs.Snapshot()
+	if snap.Ports != syncPorts || snap.Port != lvsync.DefaultPort {
+		t.Errorf("observer on %d ports from %d, want %d from %d", snap.Ports, snap.Port, syncPorts, lvsync.DefaultPort)
+	}
 	// The master sends from its interface's address: the primary IPv4 one
 	// (bind_mcastif_addr), or for IPv6 the source the route picks, the
 	// link-local one for a link-local group.
