@@ -628,6 +628,41 @@ func (d *daemon) refreshSockets(name string) {
 			d.log.Error("VRRP socket not reopened on a recreated interface", "interface", name, "err", err)
 		} else if reopened {
 			d.log.Info("VRRP socket reopened: the interface was created again", "interface", name)
+			// Not here: d.mu may be held by whoever started the watcher.
+			go d.refreshSources(name)
 		}
+	}
+}
+
+// refreshSources moves the instances of a recreated interface that have
+// no source_ip to its address now: a new link-local address (a new MAC)
+// or a renumbered IPv4 one.
+func (d *daemon) refreshSources(name string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, m := range d.instances {
+		if m.cfg.Interface != name || m.cfg.SourceIP.IsValid() {
+			continue
+		}
+		src, err := d.source(m.cfg)
+		if err != nil {
+			d.log.Error("no source address on the recreated interface", "instance", m.cfg.Name, "err", err)
+			continue
+		}
+		if src == m.src {
+			continue
+		}
+		sock, err := d.socket(m.cfg)
+		if err != nil {
+			d.log.Error("VRRP socket", "instance", m.cfg.Name, "err", err)
+			continue
+		}
+		ch := vrrp.Change{Transport: sock.Transport(src, m.cfg.UnicastPeers), LocalIP: src}
+		if err := m.in.Update(m.cfg, ch); err != nil {
+			d.log.Error("source address not changed", "instance", m.cfg.Name, "err", err)
+			continue
+		}
+		d.log.Info("instance speaks from the recreated interface's address", "instance", m.cfg.Name, "from", m.src, "to", src)
+		m.src = src
 	}
 }

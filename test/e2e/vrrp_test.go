@@ -264,7 +264,8 @@ func TestOwnInterfaceDown(t *testing.T) {
 // VLAN or bond would be) is deleted and created again under its name with
 // a new index. lvsd reopens its socket on the new link: it hears the
 // master and stays BACKUP, and once master its adverts reach the peer.
-// A socket left on the old index would be deaf (a second master) and mute.
+// A socket left on the old index would be deaf (a second master) and mute;
+// the new address is the one dir-a then speaks from.
 func TestRecreatedInterface(t *testing.T) {
 	p := newPairLab(t)
 	mv := netip.MustParsePrefix("192.0.2.21/24")
@@ -277,7 +278,8 @@ func TestRecreatedInterface(t *testing.T) {
 	before := linkIndex(t, p.a, "vrrp0")
 	deleteLink(t, p.a, "vrrp0")
 	waitState(t, a, "FAULT", 2*time.Second)
-	makeMacvlan(t, p.a, mv)
+	renumbered := netip.MustParsePrefix("192.0.2.22/24") // rebuilt with another address
+	makeMacvlan(t, p.a, renumbered)
 	if after := linkIndex(t, p.a, "vrrp0"); after == before {
 		t.Fatalf("the new vrrp0 has the old index %d", after)
 	}
@@ -305,6 +307,9 @@ func TestRecreatedInterface(t *testing.T) {
 		if s := b.state(); s != "BACKUP" {
 			t.Fatalf("dir-b became %s: dir-a's adverts from the recreated interface do not reach it", s)
 		}
+	}
+	if m := b.instance().Master; m != renumbered.Addr().String() {
+		t.Errorf("dir-b follows master %s, want dir-a's new address %s", m, renumbered.Addr())
 	}
 	if !strings.Contains(a.out.String(), "VRRP socket reopened") {
 		t.Errorf("dir-a did not log the reopen:\n%s", a.out.String())
