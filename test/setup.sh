@@ -6,7 +6,7 @@
 # The kernel itself is fetched by test/vm into .cache/ on first use.
 set -euo pipefail
 
-packages=(qemu-system-x86 busybox-static cpio kmod xz-utils keepalived ipvsadm iproute2 tcpdump nftables)
+packages=(qemu-system-x86 busybox-static cpio kmod xz-utils keepalived ipvsadm iproute2 tcpdump nftables iptables)
 
 if [ "$(id -u)" -ne 0 ]; then
   echo "setup: must run as root: the lab creates network namespaces and apt installs packages" >&2

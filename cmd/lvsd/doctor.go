@@ -43,6 +43,10 @@ type doctorHost interface {
 	// Ruleset is `nft -j list ruleset`; the error says why it cannot be
 	// read (no nft, no permission).
 	Ruleset() ([]byte, error)
+	// LegacyFilter is the legacy (x_tables) filter table of a family, as
+	// iptables-legacy-save prints it; the error says why it cannot be
+	// read when the kernel has it.
+	LegacyFilter(v6 bool) (legacyFilter, error)
 	// Processes are the pids of the processes named name in this
 	// network namespace.
 	Processes(name string) ([]int, error)
@@ -245,6 +249,7 @@ func (d *doctor) director(cfg *conf.Config, listen time.Duration) {
 	d.checkVIPsHeld(cfg)
 	d.checkKeepalived(cfg)
 	d.checkFirewall(cfg)
+	d.checkLegacyFirewall(cfg)
 	d.checkVRIDs(cfg, listen)
 }
 

@@ -173,6 +173,34 @@ func (doctorKernel) Daemon(socket string) (*statusReply, error) {
 	return reply.Status, nil
 }
 
+// LegacyFilter reads the legacy filter table: the kernel lists its
+// x_tables in /proc/net/ip_tables_names (ip6_tables_names), and
+// iptables-legacy-save prints one.
+func (doctorKernel) LegacyFilter(v6 bool) (legacyFilter, error) {
+	names, save := "/proc/net/ip_tables_names", "iptables-legacy-save"
+	if v6 {
+		names, save = "/proc/net/ip6_tables_names", "ip6tables-legacy-save"
+	}
+	b, err := os.ReadFile(names)
+	if err != nil || !slices.Contains(strings.Fields(string(b)), "filter") {
+		return legacyFilter{}, nil // no legacy filter table in this kernel or namespace
+	}
+	bin, err := exec.LookPath(save)
+	if err != nil {
+		return legacyFilter{}, fmt.Errorf("the kernel has a legacy filter table but %s is not installed (apt install iptables) to read it", save)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var stderr bytes.Buffer
+	cmd := exec.CommandContext(ctx, bin, "-t", "filter")
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return legacyFilter{}, fmt.Errorf("%s -t filter: %v: %s", save, err, strings.TrimSpace(stderr.String()))
+	}
+	return legacyFilter{Loaded: true, Save: string(out)}, nil
+}
+
 func (doctorKernel) Ruleset() ([]byte, error) {
 	nft, err := exec.LookPath("nft")
 	if err != nil {

@@ -289,6 +289,39 @@ func TestDoctorDirectorVIPAndFirewall(t *testing.T) {
 	r.want(t, "ok", "VIPs of VI_1 (192.0.2.100) are held only by the running lvsd, which is MASTER")
 }
 
+// TestDoctorLegacyIptables: a host on iptables-legacy with an INPUT
+// policy of DROP drops VRRP where nftables shows nothing; doctor reads
+// the legacy table, and its fix lets the adverts in. Then a real peer's
+// adverts reach lvsd through that rule: one master.
+func TestDoctorLegacyIptables(t *testing.T) {
+	p := newPairLab(t)
+	cfg := doctorConfig(t, doctorVRRPConfig)
+	legacy := func(args ...string) {
+		t.Helper()
+		if out, err := doctorOutput(p.a, p.a.Command(context.Background(), "iptables-legacy", args...)); err != nil {
+			t.Fatalf("iptables-legacy %v: %v\n%s", args, err, out)
+		}
+	}
+	legacy("-A", "INPUT", "-p", "tcp", "--dport", "22", "-j", "ACCEPT")
+	legacy("-P", "INPUT", "DROP")
+	r := runDoctor(t, p.a, "-c", cfg)
+	r.wantExit(t, 1)
+	line := r.want(t, "PROBLEM", "legacy iptables drops VRRP (IPv4, IP protocol 112) arriving on eth0: the DROP policy of the INPUT chain",
+		"fix: iptables-legacy -I INPUT -i eth0 -p 112 -j ACCEPT")
+
+	// Without the fix, dir-a is deaf to dir-b: two masters.
+	a := startLvsd(t, p.a, instanceHCL(100, ""))
+	b := startLvsd(t, p.b, instanceHCL(150, ""))
+	waitState(t, b, "MASTER", 5*time.Second)
+	waitState(t, a, "MASTER", 5*time.Second)
+
+	doctorApplyFix(t, p.a, line)
+	waitState(t, a, "BACKUP", 3*time.Second)
+	r = runDoctor(t, p.a, "-c", filepath.Join(a.dir, "lvsd.hcl"))
+	r.wantExit(t, 0)
+	r.want(t, "ok", "legacy iptables accepts VRRP (IPv4) arriving on eth0 by -A INPUT -i eth0 -p vrrp -j ACCEPT")
+}
+
 var doctorVIP24 = netip.MustParsePrefix("192.0.2.100/24")
 
 // TestDoctorDuplicateVRID: listening on the wire tells the peer (same
