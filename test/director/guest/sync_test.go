@@ -112,7 +112,13 @@ func TestSyncKeepsSessions(t *testing.T) {
 				// The kernel syncs a connection after its third packet:
 				// the backup's table fills within a second or two.
 				waitFor(t, 10*time.Second, "the backup's kernel knows every connection", func() bool { return countConns(t, s.b) >= streams })
-				observed := observedConns(t, b)
+				// lvsd's observer reads the same datagrams as the kernel's
+				// backup daemon, from a goroutine: it may lag a little.
+				var observed uint64
+				waitFor(t, 5*time.Second, "the backup's observer sees every connection", func() bool {
+					observed = observedConns(t, b)
+					return observed >= uint64(masterConns)
+				})
 				t.Logf("master's kernel: %d connections; backup's kernel: %d; backup's lvsd observed %d connection entries from the master",
 					masterConns, countConns(t, s.b), observed)
 				// The kernel sends a connection once per state change it
