@@ -55,14 +55,19 @@ func ChangesBehaviour(notes []ImportNote) bool {
 // names the keepalived file and line. When only lvsd's validation of the
 // result fails, the HCL is returned with the error, for inspection.
 //
+// The file is read as keepalived with config id configID would read it
+// (keepalived -i, which defaults to the host name up to its first dot):
+// a line "@ID …" only when configID is ID, "@^ID …" only when it is not.
+// When a line depended on it, the HCL says so in its first comment.
+//
 // A caller such as `lvsd import-keepalived` prints the HCL, prints each
 // note, and fails when err is set or ChangesBehaviour(notes).
-func ImportKeepalived(path string) (hcl []byte, notes []ImportNote, err error) {
-	return importKeepalived(path, kaOS)
+func ImportKeepalived(path, configID string) (hcl []byte, notes []ImportNote, err error) {
+	return importKeepalived(path, configID, kaOS)
 }
 
-func importKeepalived(path string, fs kaFS) ([]byte, []ImportNote, error) {
-	r := &kaReader{fs: fs}
+func importKeepalived(path, configID string, fs kaFS) ([]byte, []ImportNote, error) {
+	r := newKAReader(fs, configID)
 	toks, err := r.file(path, kaPos{})
 	if err != nil {
 		return nil, r.notes, err
@@ -80,6 +85,12 @@ func importKeepalived(path string, fs kaFS) ([]byte, []ImportNote, error) {
 			return a.File < b.File || a.File == b.File && a.Line < b.Line
 		})
 		return nil, c.sortedNotes(), errors.Join(c.errs...)
+	}
+	if r.usedID {
+		b := newBlock("", kaPos{})
+		b.comment(fmt.Sprintf("Imported for keepalived config id %q (lvsd import-keepalived --config-id):\n"+
+			"the lines of the keepalived file marked @ID for another id, or @^%s, are left out.", configID, configID), kaPos{})
+		top = append([]*hBlock{commentOnly(b)}, top...)
 	}
 	out, srcOf := renderHCL(top)
 	if _, diags := Parse(out, "imported.hcl", anyHost{}); diags.HasErrors() {

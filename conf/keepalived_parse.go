@@ -94,12 +94,28 @@ var kaOS = kaFS{
 	},
 }
 
-// kaReader turns files into one token stream with the includes spliced in.
+// kaReader turns files into one token stream with the includes spliced
+// in, conditional lines resolved and parameters substituted
+// (keepalived_params.go).
 type kaReader struct {
 	fs    kaFS
 	stack []string // real paths of the files being read, outermost first
 	names []string // the same files as named in the input
 	notes []ImportNote
+
+	id       string              // keepalived's config id, for @ID lines
+	usedID   bool                // a line depended on it
+	params   map[string]*kaParam // by name, without the '$'
+	cont     *kaParam            // the multi-line definition being read
+	dropped  map[string][]string // definitions left out by a condition: "@ID at file:line"
+	expanded int                 // lines produced by multi-line parameters
+	work     int                 // bytes copied by substitutions
+}
+
+func newKAReader(fs kaFS, configID string) *kaReader {
+	r := &kaReader{fs: fs, id: configID, dropped: map[string][]string{}}
+	r.params = r.kaPredefined()
+	return r
 }
 
 func (r *kaReader) file(path string, from kaPos) ([]kaToken, error) {
@@ -126,33 +142,48 @@ func (r *kaReader) file(path string, from kaPos) ([]kaToken, error) {
 
 	var out []kaToken
 	lines := strings.Split(strings.ReplaceAll(string(src), "\r\n", "\n"), "\n")
-	for i, line := range lines {
+	para := -1 // where the comment lines just above start in out
+	for i, raw := range lines {
 		pos := kaPos{path, i + 1}
-		toks, err := kaLex(line, pos)
+		if r.cont != nil {
+			r.continueDefinition(raw)
+			continue
+		}
+		code, comment := kaSplitComment(raw)
+		toks, kind, err := r.line(code, comment, pos)
 		if err != nil {
 			return nil, err
 		}
-		if len(toks) > 0 && toks[0].kind == kaWord && !toks[0].quoted && isInclude(toks[0].text) {
-			inc, err := r.include(path, toks, pos)
-			if err != nil {
-				return nil, err
+		switch {
+		case kind == kaLineDefinition && para >= 0:
+			// The comments just above a definition are about it, and it
+			// is not in the output.
+			out, para = out[:para], -1
+		case kind == kaLineDropped:
+		case strings.Trim(code, kaBlanks) == "" && comment != "":
+			if para < 0 {
+				para = len(out)
 			}
-			out = append(out, inc...)
-			continue
-		}
-		if len(toks) > 0 && toks[0].kind == kaWord && !toks[0].quoted {
-			if t := toks[0].text; strings.HasPrefix(t, "@") || (strings.HasPrefix(t, "$") && strings.Contains(t, "=")) {
-				what := "conditional configuration (" + t + ")"
-				if strings.HasPrefix(t, "$") {
-					what = "parameter substitution (" + t + ")"
-				}
-				return nil, &kaError{pos, what + " is not supported by the importer: resolve it for this director first"}
-			}
+		default:
+			para = -1
 		}
 		out = append(out, toks...)
-		out = append(out, kaToken{kind: kaEOL, pos: pos})
 	}
+	r.endDefinition() // a multi-line definition ends with its file
 	return out, nil
+}
+
+// words splits a line, preprocessed, into tokens; an include line is
+// replaced by the tokens of the files it names.
+func (r *kaReader) words(line string, pos kaPos) ([]kaToken, error) {
+	toks, err := kaLex(line, pos)
+	if err != nil {
+		return nil, err
+	}
+	if len(toks) > 0 && toks[0].kind == kaWord && !toks[0].quoted && isInclude(toks[0].text) {
+		return r.include(pos.File, toks, pos)
+	}
+	return append(toks, kaToken{kind: kaEOL, pos: pos}), nil
 }
 
 func isInclude(w string) bool {

@@ -3,10 +3,12 @@ package conf
 import (
 	"bytes"
 	"flag"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -265,6 +267,10 @@ var kaCorpus = map[string]kaWant{
 				{Addr: "198.51.100.42:8080", Weight: 2, Fwd: ipvs.NAT, Check: tcpChk(8080, 5*sec, 2*sec, 2)},
 			}}},
 	},
+	// One file for both directors: a key file.conf@ID imports it with
+	// config id ID.
+	"shared-pair.conf@dir-a": sharedPair("dir-a", 150, "192.0.2.11", "192.0.2.12"),
+	"shared-pair.conf@dir-b": sharedPair("dir-b", 100, "192.0.2.12", "192.0.2.11"),
 	"checkers.conf": {
 		routerID: "checks-a", scriptUser: "keepalived_script",
 		instances: []kaInst{{Name: "VI_1", Iface: "eth0", VRID: 51, Priority: 150, Version: vrrp.V2, Advert: sec,
@@ -288,10 +294,33 @@ var kaCorpus = map[string]kaWant{
 	},
 }
 
+// sharedPair is what shared-pair.conf is on the director with config id
+// id: its router_id, priority, source address and peer.
+func sharedPair(id string, prio uint8, source, peer string) kaWant {
+	web := httpChk(8080, 3*sec, 2*sec, 3, "/healthz", 200)
+	return kaWant{
+		routerID: id, scriptUser: "keepalived_script",
+		scripts: []vrrp.TrackScript{{Name: "chk_nginx", Command: []string{"/usr/bin/pgrep", "-x", "nginx"},
+			Interval: 2 * sec, Timeout: sec, Weight: -60, Rise: 2, Fall: 2}},
+		instances: []kaInst{{Name: "VI_WEB", Iface: "eth0", VRID: 61, Priority: prio, Version: vrrp.V2, Advert: sec,
+			VIPs: []string{"192.0.2.130/24"}, Preempt: true, Source: source, Peers: []string{peer},
+			TrackIfs: []string{"eth0"}, TrackScripts: []string{"chk_nginx"}, GARP: defGARP}},
+		services: []kaSvc{{Addr: "192.0.2.130:80", Proto: ipvs.TCP, Sched: "wrr", Fwd: ipvs.Direct, PersistBits: 32, Quorum: 1,
+			RS: []kaRSWant{
+				{Addr: "192.0.2.31:80", Weight: 2, Fwd: ipvs.Direct, Check: web},
+				{Addr: "192.0.2.32:80", Weight: 1, Fwd: ipvs.Direct, Check: web},
+			}}},
+	}
+}
+
+// kaTestID is the config id the corpus files without an @ID key are
+// imported with; none of their lines depends on it.
+const kaTestID = "lvsd-test"
+
 // importParsed imports file and parses the result as lvsd would.
-func importParsed(t *testing.T, file string) (*Config, []byte, []ImportNote) {
+func importParsed(t *testing.T, file, configID string) (*Config, []byte, []ImportNote) {
 	t.Helper()
-	out, notes, err := ImportKeepalived(file)
+	out, notes, err := ImportKeepalived(file, configID)
 	if err != nil {
 		t.Fatalf("import: %v\n%s", err, out)
 	}
@@ -310,32 +339,67 @@ func TestImportKeepalivedCorpus(t *testing.T) {
 	if err != nil || len(files) < 10 {
 		t.Fatalf("want at least 10 keepalived.conf files, have %d (%v)", len(files), err)
 	}
+	covered := map[string]bool{}
 	for _, file := range files {
 		name := filepath.Base(file)
-		t.Run(strings.TrimSuffix(name, ".conf"), func(t *testing.T) {
-			want, ok := kaCorpus[name]
-			if !ok {
-				t.Fatalf("no expectations written for %s", name)
-			}
-			cfg, out, notes := importParsed(t, file)
-			for _, n := range notes {
-				if n.ChangesBehaviour {
-					t.Errorf("unexpected behaviour-changing note: %s", n)
+		keys := []string{name}
+		if _, ok := kaCorpus[name]; !ok {
+			keys = nil
+			for key := range kaCorpus {
+				if strings.HasPrefix(key, name+"@") {
+					keys = append(keys, key)
 				}
 			}
-			checkKA(t, cfg, want)
-			for _, text := range want.notesContain {
-				found := false
-				for _, n := range notes {
-					found = found || strings.Contains(n.String(), text)
-				}
-				if !found {
-					t.Errorf("no note mentions %q; notes:\n%s", text, notesText(notes))
-				}
-			}
-			golden(t, name, out)
-		})
+			sort.Strings(keys)
+		}
+		if len(keys) == 0 {
+			t.Errorf("no expectations written for %s", name)
+		}
+		for _, key := range keys {
+			covered[key] = true
+			testCorpusFile(t, file, key)
+		}
 	}
+	for key := range kaCorpus {
+		if !covered[key] {
+			t.Errorf("expectations for %s, which is not in testdata/keepalived", key)
+		}
+	}
+}
+
+// testCorpusFile imports file as kaCorpus[key] says: "file.conf" with
+// kaTestID, "file.conf@ID" with config id ID, its golden file.ID.hcl.
+func testCorpusFile(t *testing.T, file, key string) {
+	base, id, conditional := strings.Cut(key, "@")
+	name := strings.TrimSuffix(base, ".conf")
+	if conditional {
+		name += "." + id
+	} else {
+		id = kaTestID
+	}
+	want := kaCorpus[key]
+	t.Run(strings.ReplaceAll(name, ".", "@"), func(t *testing.T) {
+		cfg, out, notes := importParsed(t, file, id)
+		for _, n := range notes {
+			if n.ChangesBehaviour {
+				t.Errorf("unexpected behaviour-changing note: %s", n)
+			}
+		}
+		checkKA(t, cfg, want)
+		for _, text := range want.notesContain {
+			found := false
+			for _, n := range notes {
+				found = found || strings.Contains(n.String(), text)
+			}
+			if !found {
+				t.Errorf("no note mentions %q; notes:\n%s", text, notesText(notes))
+			}
+		}
+		if header := fmt.Sprintf("# Imported for keepalived config id %q", id); strings.Contains(string(out), header) != conditional {
+			t.Errorf("header %q in the output: %v, want %v", header, !conditional, conditional)
+		}
+		golden(t, name+".conf", out)
+	})
 }
 
 func notesText(notes []ImportNote) string {
@@ -470,9 +534,9 @@ func addrStrings(as []netip.Addr) []string {
 func TestImportKeepalivedDeterministic(t *testing.T) {
 	files, _ := filepath.Glob("testdata/keepalived/*.conf")
 	for _, file := range files {
-		a, _, errA := ImportKeepalived(file)
+		a, _, errA := ImportKeepalived(file, "dir-a")
 		for range 5 {
-			b, _, errB := ImportKeepalived(file)
+			b, _, errB := ImportKeepalived(file, "dir-a")
 			if !bytes.Equal(a, b) || (errA == nil) != (errB == nil) {
 				t.Fatalf("%s: two imports differ", file)
 			}
@@ -532,10 +596,37 @@ func TestImportKeepalivedErrors(t *testing.T) {
 			[]string{"k.conf:1: ", "no virtual_router_id"}},
 		{"invalid address", map[string]string{"k.conf": strings.Replace(kaInstance, "192.0.2.100/24", "192.0.2.300/24", 1)},
 			[]string{"k.conf:5: ", "192.0.2.300/24"}},
-		{"conditional configuration", map[string]string{"k.conf": "global_defs {\n    @main router_id a\n}\n" + kaInstance},
-			[]string{"k.conf:2: ", "conditional configuration (@main)"}},
-		{"parameter substitution", map[string]string{"k.conf": "$PRIO=150\n" + kaInstance},
-			[]string{"k.conf:1: ", "parameter substitution"}},
+		{"undefined parameter", map[string]string{"k.conf": "$PRIO=150\n" + strings.Replace(kaInstance, "    interface eth0\n", "    interface eth0\n    priority $PRI0\n", 1)},
+			[]string{"k.conf:4: ", "$PRI0 is not defined before this line", "$PRI0=value"}},
+		{"undefined in braces", map[string]string{"k.conf": strings.Replace(kaInstance, "192.0.2.100/24", "${VIP}/24", 1)},
+			[]string{"k.conf:5: ", "${VIP} is not defined"}},
+		{"defined after its use", map[string]string{"k.conf": strings.Replace(kaInstance, "virtual_router_id 51", "virtual_router_id $VRID", 1) + "$VRID=51\n"},
+			[]string{"k.conf:3: ", "$VRID is not defined before this line"}},
+		{"defined only for other ids", map[string]string{"k.conf": "@dir-a $PRIO=150\n@dir-b $PRIO=100\n" + strings.Replace(kaInstance, "    interface eth0\n", "    interface eth0\n    priority $PRIO\n", 1)},
+			[]string{"k.conf:5: ", `$PRIO is not defined for config id "lvsd-test"`, "@dir-a at ", "k.conf:1", "@dir-b at ", "k.conf:2"}},
+		{"undefined in an included file", map[string]string{
+			"k.conf":  "$VRID=51\ninclude vi.conf\n",
+			"vi.conf": "# the instance\n" + strings.Replace(kaInstance, "    interface eth0\n", "    interface $IFACE\n", 1),
+		}, []string{"vi.conf:3: ", "$IFACE is not defined"}},
+		{"multi-line parameter inside a line", map[string]string{"k.conf": "$ADDRS= \\\n    192.0.2.100/24 \\\n    192.0.2.101/24\n" +
+			strings.Replace(kaInstance, "        192.0.2.100/24\n", "        $ADDRS # the VIPs\n        x $ADDRS y\n", 1)},
+			[]string{"k.conf:9: ", "$ADDRS holds several lines (defined at ", "k.conf:1)", "end of a line"}},
+		{"parameter using itself", map[string]string{"k.conf": "$A=x${A}\n" + strings.Replace(kaInstance, "eth0", "$A", 1)},
+			[]string{"k.conf:3: ", "does not end", "$A"}},
+		{"multi-line parameters using themselves", map[string]string{"k.conf": "$M= \\\n  x \\\n  $M\n" + kaInstance + "$M\n"},
+			[]string{"k.conf:11: ", "more than 64 deep"}},
+		{"blank before =", map[string]string{"k.conf": "$PRIO =150\n" + kaInstance},
+			[]string{"k.conf:1: ", "$PRIO: a parameter definition takes no blank before '='"}},
+		{"sequence block", map[string]string{"k.conf": strings.Replace(kaInstance, "        192.0.2.100/24\n", "        ~SEQ(N, 100, 102) 192.0.2.${N}/24\n", 1)},
+			[]string{"k.conf:5: ", "~SEQ blocks are not supported"}},
+		{"list block behind a condition", map[string]string{"k.conf": strings.Replace(kaInstance, "        192.0.2.100/24\n", "        @lvsd-test ~LST(N, 100, 101) 192.0.2.${N}/24\n", 1)},
+			[]string{"k.conf:5: ", "~LST blocks are not supported"}},
+		{"environment", map[string]string{"k.conf": strings.Replace(kaInstance, "eth0", "${_ENV IFACE}", 1)},
+			[]string{"k.conf:2: ", "${_ENV}", "not supported", "define a parameter"}},
+		{"random", map[string]string{"k.conf": strings.Replace(kaInstance, "virtual_router_id 51", "virtual_router_id ${_RANDOM 1 255}", 1)},
+			[]string{"k.conf:3: ", "${_RANDOM}", "not supported"}},
+		{"multi-line definition for another id", map[string]string{"k.conf": "@dir-b $VIPS= \\\n    192.0.2.100/24\n" + kaInstance},
+			[]string{"k.conf:1: ", "multi-line definition of $VIPS is behind @dir-b", `config id "lvsd-test"`, "continuation lines"}},
 		{"value lvsd rejects", map[string]string{"k.conf": kaInstance + "virtual_server 192.0.2.100 80 {\n    protocol TCP\n    persistence_granularity 255.0.255.0\n}\n"},
 			[]string{"not valid for lvsd", "k.conf:10: ", "persistence_netmask"}},
 		{"brace without keyword", map[string]string{"k.conf": "{\n}\n"},
@@ -543,7 +634,7 @@ func TestImportKeepalivedErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := writeConf(t, tc.files)
-			_, _, err := ImportKeepalived(filepath.Join(dir, "k.conf"))
+			_, _, err := ImportKeepalived(filepath.Join(dir, "k.conf"), kaTestID)
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -557,7 +648,7 @@ func TestImportKeepalivedErrors(t *testing.T) {
 }
 
 func TestImportKeepalivedMissingFile(t *testing.T) {
-	if _, _, err := ImportKeepalived(filepath.Join(t.TempDir(), "none.conf")); err == nil || !strings.Contains(err.Error(), "none.conf") {
+	if _, _, err := ImportKeepalived(filepath.Join(t.TempDir(), "none.conf"), kaTestID); err == nil || !strings.Contains(err.Error(), "none.conf") {
 		t.Errorf("err = %v", err)
 	}
 }
@@ -631,7 +722,7 @@ func TestImportKeepalivedNotes(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := writeConf(t, map[string]string{"k.conf": tc.conf})
-			out, notes, err := ImportKeepalived(filepath.Join(dir, "k.conf"))
+			out, notes, err := ImportKeepalived(filepath.Join(dir, "k.conf"), kaTestID)
 			if err != nil {
 				t.Fatalf("import: %v\n%s", err, out)
 			}
@@ -665,7 +756,7 @@ func TestImportKeepalivedNotes(t *testing.T) {
 func TestImportKeepalivedAHComment(t *testing.T) {
 	conf := strings.Replace(kaInstance, "    interface eth0\n", "    interface eth0\n    authentication {\n        auth_type AH\n        auth_pass secret\n    }\n", 1)
 	dir := writeConf(t, map[string]string{"k.conf": conf})
-	out, notes, err := ImportKeepalived(filepath.Join(dir, "k.conf"))
+	out, notes, err := ImportKeepalived(filepath.Join(dir, "k.conf"), kaTestID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -742,7 +833,7 @@ virtual_server 192.0.2.80 53 {
 }
 `
 	dir := writeConf(t, map[string]string{"k.conf": conf})
-	out, notes, err := ImportKeepalived(filepath.Join(dir, "k.conf"))
+	out, notes, err := ImportKeepalived(filepath.Join(dir, "k.conf"), kaTestID)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
@@ -873,7 +964,7 @@ func FuzzImportKeepalived(f *testing.F) {
 			glob: func(p string) ([]string, error) { return nil, nil },
 			real: func(p string) string { return p },
 		}
-		out, _, err := importKeepalived("k.conf", fs)
+		out, _, err := importKeepalived("k.conf", "dir-a", fs)
 		if err != nil {
 			return
 		}
@@ -919,7 +1010,7 @@ virtual_server 192.0.2.100 80
 # end of file
 `
 	dir := writeConf(t, map[string]string{"k.conf": conf})
-	out, _, err := ImportKeepalived(filepath.Join(dir, "k.conf"))
+	out, _, err := ImportKeepalived(filepath.Join(dir, "k.conf"), kaTestID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -950,5 +1041,194 @@ virtual_server "192.0.2.100:80" {
 `
 	if string(out) != want {
 		t.Errorf("got\n%s\nwant\n%s", out, want)
+	}
+}
+
+// kaLines reads the files as keepalived with config id id would, and
+// returns each statement line as words (comments left out).
+func kaLines(t *testing.T, files map[string]string, id string) ([]string, *kaReader, error) {
+	t.Helper()
+	dir := writeConf(t, files)
+	r := newKAReader(kaOS, id)
+	toks, err := r.file(filepath.Join(dir, "k.conf"), kaPos{})
+	if err != nil {
+		return nil, r, err
+	}
+	var lines, words []string
+	for _, tk := range toks {
+		switch tk.kind {
+		case kaWord:
+			n := &kaNode{Key: tk.text}
+			words = append(words, n.words())
+		case kaOpen:
+			words = append(words, "{")
+		case kaClose:
+			words = append(words, "}")
+		case kaEOL:
+			if len(words) > 0 {
+				lines = append(lines, strings.Join(words, " "))
+			}
+			words = nil
+		}
+	}
+	return lines, r, nil
+}
+
+// TestKeepalivedConditionalLines: keepalived.conf(5), "Conditional
+// configuration and configuration id".
+func TestKeepalivedConditionalLines(t *testing.T) {
+	prios := "@dir-a priority 150\n@dir-b priority 100\n"
+	peers := "unicast_peer {\n    @^dir-a 192.0.2.11\n    @^dir-b 192.0.2.12\n}\n"
+	for _, tc := range []struct {
+		name  string
+		files map[string]string
+		id    string
+		want  []string
+	}{
+		{"matching id dir-a", map[string]string{"k.conf": prios}, "dir-a", []string{"priority 150"}},
+		{"matching id dir-b", map[string]string{"k.conf": prios}, "dir-b", []string{"priority 100"}},
+		{"no id matches", map[string]string{"k.conf": prios}, "dir-c", nil},
+		{"@^ on dir-a", map[string]string{"k.conf": peers}, "dir-a", []string{"unicast_peer {", "192.0.2.12", "}"}},
+		{"@^ on another", map[string]string{"k.conf": peers}, "dir-c", []string{"unicast_peer {", "192.0.2.11", "192.0.2.12", "}"}},
+		{"indented, with a comment", map[string]string{"k.conf": "    @dir-a\tpriority 150 # primary\n  @dir-b priority 100 # backup\n"}, "dir-a", []string{"priority 150"}},
+		{"the id is compared whole", map[string]string{"k.conf": "@dir priority 1\n@dir-a-b priority 2\n@DIR-A priority 3\n"}, "dir-a", nil},
+		{"nothing after the id", map[string]string{"k.conf": "@dir-a\n@^dir-b\nx\n"}, "dir-a", []string{"x"}},
+		{"conditions in a row must all hold", map[string]string{"k.conf": "@dir-a @^dir-b x\n@dir-a @dir-b y\n"}, "dir-a", []string{"x"}},
+		{"conditional include", map[string]string{
+			"k.conf": "@dir-a include a.conf\n@dir-b include b.conf\n",
+			"a.conf": "priority 150\n",
+			"b.conf": "priority 100\n",
+		}, "dir-b", []string{"priority 100"}},
+		{"inside an included file", map[string]string{
+			"k.conf":       "include inc/*.conf\n",
+			"inc/vip.conf": "@^dir-a priority 100\n@dir-a priority 150\n",
+		}, "dir-a", []string{"priority 150"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, r, err := kaLines(t, tc.files, tc.id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			equal(t, "lines", got, tc.want)
+			equal(t, "config id used", r.usedID, true)
+		})
+	}
+	got, r, err := kaLines(t, map[string]string{"k.conf": "\"@dir-b\" x\npriority 150\n"}, "dir-a")
+	if err != nil || r.usedID {
+		t.Errorf("a file without @ lines does not depend on the config id: %v", err)
+	}
+	equal(t, "only an unquoted @ is a condition", got, []string{"@dir-b x", "priority 150"})
+}
+
+// TestKeepalivedParameters: keepalived.conf(5), "Parameter substitution".
+func TestKeepalivedParameters(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		files map[string]string
+		id    string
+		want  []string
+	}{
+		{"defined and used", map[string]string{"k.conf": "$PRIO=150\npriority $PRIO\n"}, "", []string{"priority 150"}},
+		{"braces", map[string]string{"k.conf": "$VIP=192.0.2.100\n${VIP}/24\nsorry_server ${VIP} 80\n"}, "",
+			[]string{"192.0.2.100/24", "sorry_server 192.0.2.100 80"}},
+		{"without braces, only before a blank , ) or the end", map[string]string{"k.conf": "$N=1\nx $N,2 ($N) $N\ny $N/24 $N.x\n"}, "",
+			[]string{"x 1,2 (1) 1", "y $N/24 $N.x"}},
+		{"a value is read when used", map[string]string{"k.conf": "$BASE=10.2.${SUB}\n$SUB=0\n${BASE}.100/32\n$SUB=10\n${BASE}.100/32\n"}, "",
+			[]string{"10.2.0.100/32", "10.2.10.100/32"}},
+		{"empty value, blanks around it", map[string]string{"k.conf": "$E=\n$F=  two words  \nx${E}y\nz $F\n"}, "", []string{"xy", "z two words"}},
+		{"a comment is not part of the value", map[string]string{"k.conf": "$P=150 # primary\npriority $P\n"}, "", []string{"priority 150"}},
+		{"no substitution in comments", map[string]string{"k.conf": "x # $UNDEFINED\n! ${ALSO}\n"}, "", []string{"x"}},
+		{"quotes in the value", map[string]string{"k.conf": "$CMD=\"/usr/bin/pgrep -x nginx\"\nscript $CMD\n"}, "",
+			[]string{`script "/usr/bin/pgrep -x nginx"`}},
+		{"used in a quoted string", map[string]string{"k.conf": "$DIR=/etc/keepalived\nscript \"${DIR}/check $DIR $DIR\"\n"}, "",
+			[]string{`script "/etc/keepalived/check /etc/keepalived $DIR"`}},
+		{"used inside an @ line", map[string]string{"k.conf": "$HIGH=150\n$LOW=100\n@dir-a priority $HIGH\n@dir-b priority $LOW\n"}, "dir-b",
+			[]string{"priority 100"}},
+		{"defined behind a condition", map[string]string{"k.conf": "@dir-a $PRIO=150\n@dir-b $PRIO=100\npriority $PRIO\n"}, "dir-a",
+			[]string{"priority 150"}},
+		{"a value holding a condition, for dir-a", map[string]string{"k.conf": "$IF_A=@dir-a\n$IF_A priority 240\n"}, "dir-a", []string{"priority 240"}},
+		{"a value holding a condition, for dir-b", map[string]string{"k.conf": "$IF_A=@dir-a\n$IF_A priority 240\n"}, "dir-b", nil},
+		{"across included files", map[string]string{
+			"k.conf":   "$VIP=192.0.2.100\ninclude inc.conf\nvip $LATE\n",
+			"inc.conf": "${VIP}/24\n$LATE=1\n",
+		}, "", []string{"192.0.2.100/24", "vip 1"}},
+		{"an include named by a parameter", map[string]string{
+			"k.conf":     "$SITE=paris\ninclude ${SITE}.conf\n",
+			"paris.conf": "router_id paris\n",
+		}, "", []string{"router_id paris"}},
+		{"redefined", map[string]string{"k.conf": "$W=1\nweight $W\n$W=2\nweight $W\n"}, "", []string{"weight 1", "weight 2"}},
+		{"predefined", map[string]string{"k.conf": "router_id ${_INSTANCE}\nx \"a${_HASH}b\" c${_BANG}d\n"}, "dir-a",
+			[]string{"router_id dir-a", `x "a#b" c`}},
+		{"a definition overrides a predefined one", map[string]string{"k.conf": "$_HASH=x\n${_HASH}\n"}, "", []string{"x"}},
+		{"arguments only for predefined parameters", map[string]string{"k.conf": "$A=1\nx \"${A b}\"\n"}, "", []string{`x "${A b}"`}},
+		{"multi-line", map[string]string{"k.conf": "$RS= \\\n  real_server ${IP} 80 { \\\n    weight 1 \\\n  }\n" +
+			"$IP=192.0.2.21\n$RS\n$IP=192.0.2.22\n    $RS # again\n"}, "",
+			[]string{"real_server 192.0.2.21 80 {", "weight 1", "}", "real_server 192.0.2.22 80 {", "weight 1", "}"}},
+		{"multi-line, first line on the definition's", map[string]string{"k.conf": "$M=a \\\n  b\nx $M\n"}, "", []string{"x a", "b"}},
+		{"multi-line ends at an empty line", map[string]string{"k.conf": "$M= \\\n  a \\\n\nb\n$M\n"}, "", []string{"b", "a"}},
+		{"multi-line, comments and blank lines inside", map[string]string{"k.conf": "$M= \\\n  # one \\\n  a \\\n   \\\n  \t\n  b # two\n$M\n"}, "", []string{"a", "b"}},
+		{"multi-line within multi-line, with conditions and definitions", map[string]string{"k.conf": "$INNER= \\\n  a $V \\\n  b\n" +
+			"$OUTER= \\\n  @dir-a x \\\n  $V=1 \\\n  $INNER \\\n  $V=2 \\\n  $INNER \\\n  y\n$OUTER\n"}, "dir-a",
+			[]string{"x", "a 1", "b", "a 2", "b", "y"}},
+		{"multi-line behind a condition that holds", map[string]string{"k.conf": "@dir-a $M= \\\n  x \\\n  y\n$M\n"}, "dir-a", []string{"x", "y"}},
+		{"multi-line for another id", map[string]string{"k.conf": "$OUTER= \\\n  @dir-a x \\\n  y\n$OUTER\n"}, "dir-b", []string{"y"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			id := tc.id
+			if id == "" {
+				id = kaTestID
+			}
+			got, _, err := kaLines(t, tc.files, id)
+			if err != nil {
+				t.Fatal(err)
+			}
+			equal(t, "lines", got, tc.want)
+		})
+	}
+}
+
+// TestKeepalivedParameterInScript: keepalived keeps an undefined $NAME as
+// it is; inside quotes, a script's shell variable, the importer does too,
+// and says so.
+func TestKeepalivedParameterInScript(t *testing.T) {
+	got, r, err := kaLines(t, map[string]string{"k.conf": "$X=1\nnotify \"/bin/sh -c 'logger $HOSTNAME is ${STATE}'\" $X\n"}, kaTestID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	equal(t, "lines", got, []string{`notify "/bin/sh -c 'logger $HOSTNAME is ${STATE}'" 1`})
+	equal(t, "notes", len(r.notes), 2)
+	for _, n := range r.notes {
+		if n.Line != 2 || n.ChangesBehaviour || !strings.Contains(n.Text, "kept as written") {
+			t.Errorf("note %s", n)
+		}
+	}
+}
+
+// TestImportKeepalivedSharedConfig: one file for a pair, imported for
+// each director, and the header that says for which.
+func TestImportKeepalivedSharedConfig(t *testing.T) {
+	conf := "$VIP=192.0.2.100\n@dir-a $PRIO=150\n@dir-b $PRIO=100\n" +
+		strings.NewReplacer("192.0.2.100", "${VIP}", "    interface eth0\n", "    interface eth0\n    priority $PRIO\n").Replace(kaInstance)
+	dir := writeConf(t, map[string]string{"k.conf": conf})
+	for id, prio := range map[string]uint8{"dir-a": 150, "dir-b": 100} {
+		out, notes, err := ImportKeepalived(filepath.Join(dir, "k.conf"), id)
+		if err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		cfg, diags := Parse(out, "imported.hcl", everyHost{})
+		if cfg == nil || len(diags) > 0 {
+			t.Fatalf("%s: %v\n%s", id, diags, out)
+		}
+		equal(t, id+" priority", cfg.Instances[0].Priority, prio)
+		equal(t, id+" VIPs", prefixStrings(cfg.Instances[0].VIPs), []string{"192.0.2.100/24"})
+		equal(t, id+" notes", len(notes), 0)
+		want := fmt.Sprintf("# Imported for keepalived config id %q (lvsd import-keepalived --config-id):\n", id)
+		if !strings.HasPrefix(string(out), want) {
+			t.Errorf("%s: the output does not start with %q:\n%s", id, want, out)
+		}
+	}
+	if _, _, err := ImportKeepalived(filepath.Join(dir, "k.conf"), "dir-c"); err == nil ||
+		!strings.Contains(err.Error(), `k.conf:6: $PRIO is not defined for config id "dir-c"`) {
+		t.Errorf("dir-c: %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -132,6 +133,43 @@ func TestImportKeepalivedCommand(t *testing.T) {
 	os.WriteFile(ah, []byte("vrrp_instance VI_1 {\n interface eth0\n virtual_router_id 51\n authentication {\n  auth_type AH\n  auth_pass x\n }\n virtual_ipaddress {\n  192.0.2.100/24\n }\n}\n"), 0o644)
 	if code, _, errOut := run("import-keepalived", ah); code != exitFail || !strings.Contains(errOut, "changes behaviour") {
 		t.Errorf("AH: exit %d, %s; want 1 with a behaviour note", code, errOut)
+	}
+
+	// One keepalived.conf shared by the pair, read for each director.
+	shared := "../../conf/testdata/keepalived/shared-pair.conf"
+	for id, prio := range map[string]string{"dir-a": "150", "dir-b": "100"} {
+		code, out, errOut := run("import-keepalived", "--config-id", id, shared)
+		if code != exitOK {
+			t.Fatalf("--config-id %s: exit %d: %s", id, code, errOut)
+		}
+		for _, want := range []string{
+			fmt.Sprintf("# Imported for keepalived config id %q", id),
+			fmt.Sprintf("router_id   = %q", id),
+			"priority          = " + prio + "\n",
+		} {
+			if !strings.Contains(out, want) {
+				t.Errorf("--config-id %s: no %q in\n%s", id, want, out)
+			}
+		}
+		path := filepath.Join(t.TempDir(), id+".hcl")
+		os.WriteFile(path, []byte(out), 0o644)
+		if code, _, errOut := run("check", "-c", path); code != exitOK {
+			t.Errorf("--config-id %s: the imported file does not pass lvsd check: %s", id, errOut)
+		}
+	}
+	if code, _, errOut := run("import-keepalived", "--config-id", "dir-c", shared); code != exitFail ||
+		!strings.Contains(errOut, `shared-pair.conf:45: $PRIO is not defined for config id "dir-c": it is defined only for other ids (@dir-a at `) {
+		t.Errorf("--config-id dir-c: exit %d, %s; want 1, $PRIO undefined", code, errOut)
+	}
+	// Without the flag, keepalived's default: the host name up to its first dot.
+	if id := defaultConfigID(); id != "dir-a" && id != "dir-b" {
+		host, _ := os.Hostname()
+		if strings.Contains(id, ".") || !strings.HasPrefix(host, id) {
+			t.Errorf("default config id %q for host %q", id, host)
+		}
+		if code, _, errOut := run("import-keepalived", shared); code != exitFail || !strings.Contains(errOut, fmt.Sprintf("for config id %q", id)) {
+			t.Errorf("default config id: exit %d, %s; want 1, read for %q", code, errOut, id)
+		}
 	}
 }
 
