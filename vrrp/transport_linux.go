@@ -235,17 +235,17 @@ const readRetry = time.Second
 // for a close or a reopen) faults the instances here, which must not take
 // over from a master they cannot hear, and the socket is reopened until
 // it reads again; report, if not nil, hears each such error.
-func (s *Socket) Serve(report func(error)) error {
+func (s *Socket) Serve(report func(error)) {
 	buf := make([]byte, 65536)
 	for {
 		c, closed := s.current()
 		if closed {
-			return nil
+			return
 		}
 		p, err := c.read(buf)
 		if err != nil {
 			if now, closed := s.current(); closed {
-				return nil
+				return
 			} else if now != c {
 				continue // reopened under us
 			}
