@@ -143,6 +143,7 @@ func (l *LinkAnnouncer) garp(ifi *net.Interface, ip netip.Addr) error {
 	ac := l.arps[ifi.Name]
 	if ac != nil && ac.index != ifi.Index {
 		ac.c.Close()
+		delete(l.arps, ifi.Name)
 		ac = nil
 	}
 	if ac == nil {
@@ -173,6 +174,7 @@ func (l *LinkAnnouncer) unsolicitedNA(ifi *net.Interface, ip netip.Addr) error {
 	nc := l.ndps[ifi.Name]
 	if nc != nil && nc.index != ifi.Index {
 		nc.c.Close()
+		delete(l.ndps, ifi.Name)
 		nc = nil
 	}
 	if nc == nil {

@@ -163,11 +163,13 @@ func (s *Socket) Register(vrid uint8, r Receiver, multicast bool) error {
 	if _, dup := s.byVRID[vrid]; dup {
 		return fmt.Errorf("vrrp: VRID %d already runs on %s", vrid, s.name)
 	}
-	s.byVRID[vrid] = r
 	if multicast {
+		if err := s.conn.join(s.group()); err != nil {
+			return err // not registered: the caller does not run it
+		}
 		s.multicast = true
-		return s.conn.join(s.group())
 	}
+	s.byVRID[vrid] = r
 	return nil
 }
 
@@ -182,18 +184,26 @@ func (s *Socket) group() netip.Addr {
 // was deleted and created again (a VLAN or bond rebuilt), and the old
 // socket would neither hear nor reach the new link. It reports whether it
 // reopened; an interface that is absent now is left for a later call.
+// When the reopen fails, the instances here are faulted at once and the
+// old opening is closed, so that Serve retries until one works: they must
+// not leave FAULT deaf.
 func (s *Socket) Refresh() (bool, error) {
 	ifi, err := net.InterfaceByName(s.name)
 	if err != nil {
 		return false, nil
 	}
 	s.mu.Lock()
-	same := s.closed || s.conn.ifi.Index == ifi.Index
+	old, same := s.conn, s.closed || s.conn.ifi.Index == ifi.Index
 	s.mu.Unlock()
 	if same {
 		return false, nil
 	}
-	return true, s.reopen()
+	if err := s.reopen(); err != nil {
+		s.faultAll(fmt.Errorf("vrrp: reopen on recreated %s: %w", s.name, err))
+		old.close() // Serve's read fails: it keeps retrying
+		return true, err
+	}
+	return true, nil
 }
 
 // reopen replaces the socket's opening; Serve moves to the new one.
@@ -228,8 +238,12 @@ func (s *Socket) current() (*rawConn, bool) {
 	return s.conn, s.closed
 }
 
-// readRetry is the pause before a socket that failed to read is reopened.
-const readRetry = time.Second
+// readRetry is the first pause before a socket that failed to read is
+// reopened; it doubles up to readRetryMax while reads keep failing.
+const (
+	readRetry    = time.Second
+	readRetryMax = 30 * time.Second
+)
 
 // Serve reads packets until the socket is closed. A read that fails (not
 // for a close or a reopen) faults the instances here, which must not take
@@ -237,6 +251,7 @@ const readRetry = time.Second
 // it reads again; report, if not nil, hears each such error.
 func (s *Socket) Serve(report func(error)) {
 	buf := make([]byte, 65536)
+	retry := readRetry
 	for {
 		c, closed := s.current()
 		if closed {
@@ -249,9 +264,11 @@ func (s *Socket) Serve(report func(error)) {
 			} else if now != c {
 				continue // reopened under us
 			}
-			s.readFailed(err, report)
+			s.readFailed(err, report, retry)
+			retry = min(2*retry, readRetryMax) // until a read works
 			continue
 		}
+		retry = readRetry
 		if len(p.Data) < 2 {
 			continue
 		}
@@ -266,15 +283,19 @@ func (s *Socket) Serve(report func(error)) {
 	}
 }
 
-// readFailed faults the instances and reopens the socket until it works.
-func (s *Socket) readFailed(err error, report func(error)) {
+// readFailed faults the instances and reopens the socket until it
+// works, pausing pause, then twice as long each time, up to readRetryMax.
+// Reopened, the instances leave FAULT: a read error that persists faults
+// them again at once, long before any master_down could run out.
+func (s *Socket) readFailed(err error, report func(error), pause time.Duration) {
 	err = fmt.Errorf("vrrp: read on %s: %w", s.name, err)
 	s.faultAll(err)
 	for {
 		if report != nil {
 			report(err)
 		}
-		time.Sleep(readRetry)
+		time.Sleep(pause)
+		pause = min(2*pause, readRetryMax)
 		if _, closed := s.current(); closed {
 			return
 		}

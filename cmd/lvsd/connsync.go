@@ -48,7 +48,11 @@ func startConnSync(cs conf.ConnectionSync, log *slog.Logger) (*connSync, error) 
 	if c.obs, err = lvsync.Observe(cs.Daemon); err != nil {
 		c.log.Warn("sync traffic not observed", "err", err)
 	} else {
-		go c.obs.Run(ctx, nil)
+		go func() {
+			if err := c.obs.Run(ctx, nil); err != nil {
+				c.log.Error("sync traffic no longer observed", "err", err)
+			}
+		}()
 	}
 	go func() {
 		defer close(c.done)

@@ -636,8 +636,20 @@ func (d *daemon) refreshSockets(name string) {
 
 // refreshSources moves the instances of a recreated interface that have
 // no source_ip to its address now: a new link-local address (a new MAC)
-// or a renumbered IPv4 one.
+// or a renumbered IPv4 one. The address may come a little after the link
+// (a network manager adds it on link-up): it is looked for again every
+// second for sourceWait.
 func (d *daemon) refreshSources(name string) {
+	for end := time.Now().Add(sourceWait); d.refreshSourcesOnce(name, time.Now().After(end)); {
+		time.Sleep(time.Second)
+	}
+}
+
+const sourceWait = 30 * time.Second
+
+// refreshSourcesOnce reports whether an instance found no address yet;
+// last logs that as an error.
+func (d *daemon) refreshSourcesOnce(name string, last bool) (pending bool) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	for _, m := range d.instances {
@@ -646,7 +658,10 @@ func (d *daemon) refreshSources(name string) {
 		}
 		src, err := d.source(m.cfg)
 		if err != nil {
-			d.log.Error("no source address on the recreated interface", "instance", m.cfg.Name, "err", err)
+			if last {
+				d.log.Error("no source address on the recreated interface: adverts keep the old source (set source_ip to fix it)", "instance", m.cfg.Name, "from", m.src, "err", err)
+			}
+			pending = true
 			continue
 		}
 		if src == m.src {
@@ -665,4 +680,5 @@ func (d *daemon) refreshSources(name string) {
 		d.log.Info("instance speaks from the recreated interface's address", "instance", m.cfg.Name, "from", m.src, "to", src)
 		m.src = src
 	}
+	return pending && !last
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/lvsd/lvsd/conf"
@@ -22,62 +23,161 @@ type legacyFilter struct {
 // legacyVerdict is what the INPUT chain does to a VRRP advert.
 type legacyVerdict struct {
 	drop     string // the policy or rule that drops it for sure
-	maybe    string // a rule that may drop it (other conditions, a jump)
-	accepted string // the rule that accepts it
+	maybe    string // a rule naming VRRP that drops it under other conditions
+	accepted string // the rule that accepts it, with its caveat
 	policy   string
-	rules    int
+	rules    int // of INPUT
 }
 
-// legacyVRRP follows a VRRP advert arriving on iface through the INPUT
-// chain of save: rules in order, the first that surely matches decides.
-func legacyVRRP(save, iface string) legacyVerdict {
-	v := legacyVerdict{policy: "ACCEPT"}
+// legacyTable is a filter table as iptables-legacy-save prints it.
+type legacyTable struct {
+	policy map[string]string     // built-in chain → policy
+	rules  map[string][][]string // chain → rules, as words after "-A CHAIN"
+}
+
+// parseLegacySave reads the chains and rules of a save.
+func parseLegacySave(save string) legacyTable {
+	t := legacyTable{policy: map[string]string{}, rules: map[string][][]string{}}
 	for _, line := range strings.Split(save, "\n") {
 		line = strings.TrimSpace(line)
-		if p, ok := strings.CutPrefix(line, ":INPUT "); ok {
-			v.policy, _, _ = strings.Cut(p, " ")
+		if decl, ok := strings.CutPrefix(line, ":"); ok {
+			f := strings.Fields(decl)
+			if len(f) >= 2 {
+				t.policy[f[0]] = f[1] // "-" for a user chain
+				t.rules[f[0]] = t.rules[f[0]][:0:0]
+			}
 			continue
 		}
-		rule, ok := strings.CutPrefix(line, "-A INPUT ")
-		if !ok {
-			continue
-		}
-		v.rules++
-		matches, sure, target := legacyMatch(strings.Fields(rule), iface)
-		if !matches {
-			continue
-		}
-		switch target {
-		case "ACCEPT":
-			if sure {
-				v.accepted = "-A INPUT " + rule
-				return v
-			}
-		case "DROP", "REJECT":
-			if sure {
-				v.drop = "rule -A INPUT " + rule
-				return v
-			}
-			if v.maybe == "" {
-				v.maybe = "rule -A INPUT " + rule
-			}
-		case "LOG", "NFLOG", "": // no verdict: the next rule decides
-		default: // a user chain or another target: not followed
-			if v.maybe == "" {
-				v.maybe = "rule -A INPUT " + rule + " (chain " + target + " not followed)"
+		if rule, ok := strings.CutPrefix(line, "-A "); ok {
+			f := legacyFields(rule)
+			if len(f) > 1 {
+				t.rules[f[0]] = append(t.rules[f[0]], f[1:])
 			}
 		}
 	}
-	if v.policy == "DROP" && v.accepted == "" {
+	return t
+}
+
+// legacyFields splits a saved rule into words: a double-quoted word (a
+// comment) is one word, with \" and \\ inside.
+func legacyFields(s string) []string {
+	var out []string
+	var b strings.Builder
+	in, quoted := false, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quoted && c == '\\' && i+1 < len(s):
+			i++
+			b.WriteByte(s[i])
+		case c == '"':
+			quoted, in = !quoted, true
+		case !quoted && (c == ' ' || c == '\t'):
+			if in {
+				out = append(out, b.String())
+				b.Reset()
+				in = false
+			}
+		default:
+			b.WriteByte(c)
+			in = true
+		}
+	}
+	if in {
+		out = append(out, b.String())
+	}
+	return out
+}
+
+// legacyJoin writes a rule's words back as the save has them.
+func legacyJoin(f []string) string {
+	out := make([]string, len(f))
+	for i, w := range f {
+		if w == "" || strings.ContainsAny(w, " \t\"\\") {
+			w = strconv.Quote(w)
+		}
+		out[i] = w
+	}
+	return strings.Join(out, " ")
+}
+
+// legacyVRRP follows a VRRP advert arriving on iface through the INPUT
+// chain of save, into the user chains it jumps to, as the nftables check
+// does: matches it can decide (interface, protocol) it decides; a rule
+// with other conditions counts only if it names VRRP itself, since
+// otherwise every "-m state --state ESTABLISHED -j ACCEPT" and
+// "-s … -j DROP" would be guessed at.
+func legacyVRRP(save, iface string) legacyVerdict {
+	t := parseLegacySave(save)
+	v := legacyVerdict{policy: "ACCEPT", rules: len(t.rules["INPUT"])}
+	if p := t.policy["INPUT"]; p != "" {
+		v.policy = p
+	}
+	kind, by, conditional := t.eval("INPUT", iface, 0, &v)
+	switch {
+	case kind == "ACCEPT" && conditional:
+		v.accepted = by + ", whose other conditions must let every peer's adverts through"
+	case kind == "ACCEPT":
+		v.accepted = by
+	case kind == "DROP" && conditional:
+		v.maybe = by
+	case kind == "DROP":
+		v.drop = by
+	case v.policy == "DROP":
 		v.drop = "the DROP policy of the INPUT chain"
 	}
 	return v
 }
 
-// legacyMatch says whether a rule can match a VRRP advert arriving on
-// iface, whether it surely does (no other condition), and its target.
-func legacyMatch(f []string, iface string) (matches, sure bool, target string) {
-	matches, sure = true, true
+// eval runs chain for the advert: the verdict ("ACCEPT", "DROP" or ""
+// when the chain ends or returns), the rule that gave it, and whether
+// that rule had conditions doctor could not evaluate.
+func (t legacyTable) eval(chain, iface string, depth int, v *legacyVerdict) (kind, by string, conditional bool) {
+	if depth > 16 { // a loop of jumps: iptables refuses one, so a broken save
+		return "", "", false
+	}
+	for _, f := range t.rules[chain] {
+		r := legacyMatch(f, iface)
+		if !r.matches || !r.sure && !r.namesVRRP {
+			continue
+		}
+		by := "rule -A " + chain + " " + legacyJoin(f)
+		switch r.target {
+		case "ACCEPT":
+			return "ACCEPT", by, !r.sure
+		case "DROP", "REJECT":
+			if !r.sure && v.maybe == "" {
+				v.maybe = by // noted: a later rule may still decide for sure
+				continue
+			}
+			return "DROP", by, !r.sure
+		case "RETURN":
+			if r.sure {
+				return "", "", false
+			}
+		default:
+			if _, user := t.rules[r.target]; user {
+				if kind, by, cond := t.eval(r.target, iface, depth+1, v); kind != "" {
+					return kind, by, cond || !r.sure
+				}
+			}
+			// LOG, MARK and other targets without a verdict: on.
+		}
+	}
+	return "", "", false
+}
+
+// legacyRule is what a saved rule is for a VRRP advert on one interface.
+type legacyRule struct {
+	matches   bool   // interface and protocol can match the advert
+	sure      bool   // no other condition
+	namesVRRP bool   // -p vrrp / -p 112
+	target    string // -j or -g
+}
+
+// legacyMatch reads a rule's words (after "-A CHAIN").
+func legacyMatch(f []string, iface string) legacyRule {
+	r := legacyRule{matches: true, sure: true}
 	for i := 0; i < len(f); i++ {
 		neg := false
 		if f[i] == "!" && i+1 < len(f) {
@@ -89,36 +189,38 @@ func legacyMatch(f []string, iface string) (matches, sure bool, target string) {
 		}
 		switch f[i] {
 		case "-j", "-g":
-			return matches, sure, arg // what follows are the target's options
+			r.target = arg
+			return r // what follows are the target's options
 		case "-i":
 			if legacyIface(arg, iface) == neg {
-				matches = false
+				r.matches = false
 			}
 			i++
 		case "-p":
-			vrrp := arg == "vrrp" || arg == "112" || arg == "all" || arg == "0"
-			if vrrp == neg {
-				matches = false
+			vrrp := arg == "vrrp" || arg == "112"
+			if (vrrp || arg == "all" || arg == "0") == neg {
+				r.matches = false
 			}
+			r.namesVRRP = vrrp && !neg
 			i++
 		case "-c": // counters: -c PKTS BYTES
 			i += 2
 		case "-m":
 			if arg != "comment" {
-				sure = false // a match module: a condition
+				r.sure = false // a match module: a condition
 			}
 			i++
-		case "--comment": // its words follow; they are no condition
+		case "--comment":
 			i++
 		default:
-			// -s, -d, -m state ... and their arguments: conditions doctor
-			// does not evaluate.
+			// -s, -d, module options and their arguments: conditions
+			// doctor does not evaluate.
 			if strings.HasPrefix(f[i], "-") {
-				sure = false
+				r.sure = false
 			}
 		}
 	}
-	return matches, sure, target
+	return r
 }
 
 // legacyIface matches iptables' -i argument, where a trailing + is a

@@ -34,11 +34,11 @@ func TestReloadSwapsScriptUser(t *testing.T) {
 	track := `
 track_script "chk" {
   command  = [` + `"` + chk + `"` + `]
-  interval = "200ms"
-  timeout  = "150ms"
+  interval = "500ms"
+  timeout  = "400ms"
   weight   = -60
-  fall     = 1
-  rise     = 1
+  fall     = 2
+  rise     = 2
 }
 `
 	a := startLvsdGlobal(t, p.a, "  script_user = \"root\"\n", track+instanceHCL(150, `  track_scripts = ["chk"]`))
@@ -68,11 +68,11 @@ track_script "chk" {
 		return strings.Fields(string(b))
 	}
 	var first int
-	waitFor(t, 2*time.Second, "the track script runs as nobody", func() bool {
+	waitFor(t, 3*time.Second, "the track script runs as nobody", func() bool {
 		first = slicesIndex(uids(), "65534")
 		return first >= 0
 	})
-	time.Sleep(time.Second) // five more runs
+	time.Sleep(1600 * time.Millisecond) // three more runs
 	after := uids()
 	for _, uid := range after[first:] {
 		if uid != "65534" {
@@ -80,7 +80,7 @@ track_script "chk" {
 		}
 	}
 	if len(after)-first < 3 {
-		t.Errorf("%d runs as nobody in a second at a 200ms interval", len(after)-first)
+		t.Errorf("%d runs as nobody in 1.6s at a 500ms interval", len(after)-first)
 	}
 	if s := a.instance(); s.State != "BACKUP" || s.EffectivePriority != 90 {
 		t.Errorf("dir-a %s at priority %d after the reload, want BACKUP at 90", s.State, s.EffectivePriority)
@@ -90,7 +90,7 @@ track_script "chk" {
 	if err := os.WriteFile(okFile, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	waitState(t, a, "MASTER", 3*time.Second)
+	waitState(t, a, "MASTER", 5*time.Second) // rise 2 × 500ms, then preemption
 	waitState(t, b, "BACKUP", time.Second)
 }
 

@@ -21,8 +21,8 @@ import (
 	"github.com/lvsd/lvsd/test/lab"
 )
 
-// keepalivedBin is copied into the guest by the host test when it is
-// installed (make bench installs it; make test does too, for the lab).
+// keepalivedBin is copied into the guest by the host test, from the host
+// (test/setup.sh installs keepalived, the lab's interop peer).
 const keepalivedBin = "/usr/sbin/keepalived"
 
 // TestBenchCheckCPU runs the same HTTP health checks (n real servers, one
