@@ -6,9 +6,10 @@ package guest
 
 import (
 	"cmp"
-	"fmt"
 	"os"
 	"testing"
+
+	"github.com/lvsd/lvsd/test/vm/guestns"
 )
 
 // lvsdBin is where the host test puts the static lvsd binary; the demo on
@@ -16,9 +17,5 @@ import (
 var lvsdBin = cmp.Or(os.Getenv("LVSD_BIN"), "/bin/lvsd")
 
 func TestMain(m *testing.M) {
-	if os.Getenv("LVSD_VM_GUEST") != "1" {
-		fmt.Fprintln(os.Stderr, "guest: these tests program the kernel's IPVS table and run only inside the VM (go test -tags vm ./test/director/)")
-		os.Exit(2)
-	}
-	os.Exit(m.Run())
+	guestns.Main(m, "guest", "program the kernel's IPVS table", "go test -tags vm ./test/director/")
 }

@@ -16,6 +16,8 @@ import (
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
+
+	"github.com/lvsd/lvsd/test/vm/guestns"
 )
 
 // NotLoaded starts the failure message when the kernel has no IPVS; the
@@ -23,13 +25,7 @@ import (
 const NotLoaded = "ip_vs is not loaded"
 
 func TestMain(m *testing.M) {
-	// Same variable as vm.GuestEnvMarker; not imported to keep the guest
-	// binary free of harness code.
-	if os.Getenv("LVSD_VM_GUEST") != "1" {
-		fmt.Fprintln(os.Stderr, "guest: these tests rewrite the kernel's IPVS table and run only inside the VM harness (go test -tags vm ./test/vm/...)")
-		os.Exit(2)
-	}
-	os.Exit(m.Run())
+	guestns.Main(m, "guest", "rewrite the kernel's IPVS table", "go test -tags vm ./test/vm/...")
 }
 
 // requireIPVS fails the test unless the IPVS module is really there: the

@@ -3,96 +3,16 @@
 package ipvsguest
 
 import (
-	"fmt"
 	"net/netip"
-	"os"
-	"os/exec"
 	"regexp"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/lvsd/lvsd/ipvs"
-	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
-	"golang.org/x/sys/unix"
+	"github.com/lvsd/lvsd/test/vm/guestns"
 )
-
-func TestMain(m *testing.M) {
-	// Same variable as vm.GuestEnvMarker; not imported to keep the guest
-	// binary free of harness code.
-	if os.Getenv("LVSD_VM_GUEST") != "1" {
-		fmt.Fprintln(os.Stderr, "ipvsguest: these tests rewrite the kernel's IPVS tables and run only inside the VM harness (go test -tags vm ./test/vm/)")
-		os.Exit(2)
-	}
-	os.Exit(m.Run())
-}
-
-// newNetns creates a network namespace with lo up (IPVS refuses
-// destinations while lo is down: without the local table every address
-// looks like a broadcast) and returns its path. Each test gets its own, so
-// its IPVS table starts empty.
-func newNetns(t *testing.T, name string) string {
-	t.Helper()
-	errc := make(chan error, 1)
-	go func() {
-		// This thread ends up in the new namespace; it stays locked so that
-		// the runtime retires it with the goroutine.
-		runtime.LockOSThread()
-		ns, err := netns.NewNamed(name)
-		if err != nil {
-			errc <- fmt.Errorf("netns.NewNamed(%q): %w", name, err)
-			return
-		}
-		defer ns.Close()
-		errc <- linkUp(ns, "lo")
-	}()
-	if err := <-errc; err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := netns.DeleteNamed(name); err != nil {
-			t.Errorf("netns.DeleteNamed(%q): %v", name, err)
-		}
-	})
-	return "/run/netns/" + name
-}
-
-func linkUp(ns netns.NsHandle, name string) error {
-	h, err := netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
-	if err != nil {
-		return fmt.Errorf("netlink handle: %w", err)
-	}
-	defer h.Close()
-	l, err := h.LinkByName(name)
-	if err != nil {
-		return fmt.Errorf("find %s: %w", name, err)
-	}
-	return h.LinkSetUp(l)
-}
-
-// inNetns runs f on a thread in the namespace at path. Sockets f opens stay
-// in that namespace. The thread is retired afterwards.
-func inNetns(path string, f func() error) error {
-	errc := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		ns, err := netns.GetFromPath(path)
-		if err != nil {
-			errc <- err
-			return
-		}
-		defer ns.Close()
-		if err := netns.Set(ns); err != nil {
-			errc <- fmt.Errorf("enter %s: %w", path, err)
-			return
-		}
-		errc <- f()
-	}()
-	return <-errc
-}
 
 // openKernel opens the IPVS table of the namespace at path.
 func openKernel(t *testing.T, path string) *ipvs.Netlink {
@@ -103,20 +23,6 @@ func openKernel(t *testing.T, path string) *ipvs.Netlink {
 	}
 	t.Cleanup(func() { k.Close() })
 	return k
-}
-
-// ipvsadm runs "ipvsadm args..." in the namespace at ns ("" = root).
-func ipvsadm(t *testing.T, ns string, args ...string) string {
-	t.Helper()
-	argv := append([]string{"ipvsadm"}, args...)
-	if ns != "" {
-		argv = append([]string{"nsenter", "--net=" + ns}, argv...)
-	}
-	out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s: %v\n%s", strings.Join(argv, " "), err, out)
-	}
-	return string(out)
 }
 
 var (
@@ -248,4 +154,8 @@ func addr(s string) netip.Addr { return netip.MustParseAddr(s) }
 
 func entry(s ipvs.Service, ds []ipvs.Destination) ipvs.Entry {
 	return ipvs.Entry{Service: s, Destinations: ds}
+}
+
+func TestMain(m *testing.M) {
+	guestns.Main(m, "ipvsguest", "rewrite the kernel's IPVS tables", "go test -tags vm ./test/vm/")
 }

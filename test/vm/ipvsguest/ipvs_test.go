@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lvsd/lvsd/ipvs"
+	"github.com/lvsd/lvsd/test/vm/guestns"
 	moby "github.com/moby/ipvs"
 )
 
@@ -53,7 +54,7 @@ func TestNoIPVS(t *testing.T) {
 // TestSchedulers creates a service with every scheduler of the model; sh
 // and mh carry their flags, which must read back, also through ipvsadm.
 func TestSchedulers(t *testing.T) {
-	ns := newNetns(t, "sched")
+	ns := guestns.New(t, "sched")
 	k := openKernel(t, ns)
 	var desired []ipvs.Entry
 	for i, name := range ipvs.Schedulers {
@@ -86,7 +87,7 @@ func TestSchedulers(t *testing.T) {
 				ipvs.FlagNames(e.Service.Scheduler, e.Service.Flags), ipvs.FlagNames(e.Service.Scheduler, want))
 		}
 	}
-	out := ipvsadm(t, ns, "-Ln")
+	out := guestns.Ipvsadm(t, ns, "-Ln")
 	t.Logf("ipvsadm -Ln:\n%s", out)
 	for _, want := range []string{" sh (sh-fallback,sh-port)", " mh (mh-fallback,mh-port)"} {
 		if !strings.Contains(out, want) {
@@ -99,7 +100,7 @@ func TestSchedulers(t *testing.T) {
 // TestKernelErrors checks that the real kernel's answers map to the same
 // errors.Is values as the Fake's.
 func TestKernelErrors(t *testing.T) {
-	ns := newNetns(t, "errors")
+	ns := guestns.New(t, "errors")
 	k := openKernel(t, ns)
 	s := ipvs.Service{Address: addr("192.0.2.30"), Port: 80, Protocol: ipvs.TCP, Scheduler: "wlc"}
 	d := ipvs.Destination{Address: addr("198.51.100.21"), Port: 80, Weight: 1}
@@ -148,7 +149,7 @@ func errString(err error) string {
 // TestTimeouts sets the namespace's connection timeouts through the
 // reconciler: only what differs, zero leaves a value alone.
 func TestTimeouts(t *testing.T) {
-	ns := newNetns(t, "timeouts")
+	ns := guestns.New(t, "timeouts")
 	k := openKernel(t, ns)
 	def, err := k.Timeouts()
 	if err != nil {
@@ -168,7 +169,7 @@ func TestTimeouts(t *testing.T) {
 	if ops, err := r.ApplyTimeouts(ipvs.Timeouts{TCP: time.Hour}); err != nil || len(ops) != 0 {
 		t.Errorf("second ApplyTimeouts: %q %v; want nothing", opStrings(ops), err)
 	}
-	out := ipvsadm(t, ns, "-L", "--timeout")
+	out := guestns.Ipvsadm(t, ns, "-L", "--timeout")
 	if !strings.Contains(out, "Timeout (tcp tcpfin udp): 3600 120 300") {
 		t.Errorf("ipvsadm -L --timeout: %s", out)
 	}
@@ -177,7 +178,7 @@ func TestTimeouts(t *testing.T) {
 // TestFWMarkAndIPv6 builds fwmark services of both families and IPv6
 // services through the reconciler.
 func TestFWMarkAndIPv6(t *testing.T) {
-	ns := newNetns(t, "fwm6")
+	ns := guestns.New(t, "fwm6")
 	k := openKernel(t, ns)
 	dest := func(a string, port uint16, w int, f ipvs.Forwarding) ipvs.Destination {
 		return ipvs.Destination{Address: addr(a), Port: port, Weight: w, Forwarding: f}
@@ -211,7 +212,7 @@ func TestFWMarkAndIPv6(t *testing.T) {
 // TestPersistenceNetmask round-trips persistence and the client netmask
 // for IPv4 (a mask on the wire), IPv6 (a prefix length) and fwmark.
 func TestPersistenceNetmask(t *testing.T) {
-	ns := newNetns(t, "persist")
+	ns := guestns.New(t, "persist")
 	k := openKernel(t, ns)
 	d := func(a string, port uint16) []ipvs.Destination {
 		return []ipvs.Destination{{Address: addr(a), Port: port, Weight: 1, Forwarding: ipvs.Direct}}
@@ -227,7 +228,7 @@ func TestPersistenceNetmask(t *testing.T) {
 		t.Fatalf("Apply: %v", err)
 	}
 	mustConverge(t, k, desired)
-	out := ipvsadm(t, ns, "-Ln")
+	out := guestns.Ipvsadm(t, ns, "-Ln")
 	t.Logf("ipvsadm -Ln:\n%s", out)
 	for _, want := range []string{"persistent 300 mask 255.255.255.0", "persistent 600 mask 64", "persistent 120 mask 255.255.0.0"} {
 		if !strings.Contains(out, want) {
@@ -257,7 +258,7 @@ func TestPersistenceNetmask(t *testing.T) {
 // TestHashedNeverLeaks shows the kernel does report HASHED, on create and
 // after an update, and that the model never sees it.
 func TestHashedNeverLeaks(t *testing.T) {
-	ns := newNetns(t, "hashed")
+	ns := guestns.New(t, "hashed")
 	k := openKernel(t, ns)
 	s := ipvs.Service{Address: addr("192.0.2.40"), Port: 80, Protocol: ipvs.TCP, Scheduler: "sh", Flags: ipvs.FlagSched2}
 	r := ipvs.NewReconciler(k)
@@ -295,7 +296,7 @@ func TestHashedNeverLeaks(t *testing.T) {
 // ipvsadm. Applying the same table again, or after a "restart" (a new
 // handle and reconciler), changes nothing.
 func TestReconcilerConverges(t *testing.T) {
-	ns := newNetns(t, "reconcile")
+	ns := guestns.New(t, "reconcile")
 	k := openKernel(t, ns)
 	fake := ipvs.NewFake()
 	r, rf := ipvs.NewReconciler(k), ipvs.NewReconciler(fake)
@@ -374,7 +375,7 @@ func TestReconcilerConverges(t *testing.T) {
 // forwarding and weights.
 func matchIpvsadm(t *testing.T, ns string, k ipvs.Kernel) {
 	t.Helper()
-	out := ipvsadm(t, ns, "-Ln")
+	out := guestns.Ipvsadm(t, ns, "-Ln")
 	theirs := parseIpvsadm(t, out)
 	ours, err := k.Services()
 	if err != nil {

@@ -15,9 +15,9 @@ import (
 	"time"
 
 	"github.com/lvsd/lvsd/ipvs"
+	"github.com/lvsd/lvsd/test/vm/guestns"
 	"github.com/vishvananda/netlink"
 	"github.com/vishvananda/netns"
-	"golang.org/x/sys/unix"
 )
 
 // natLab builds a NAT director between a client and a real server, for
@@ -29,23 +29,23 @@ import (
 //	VIPs 192.0.2.100 and 2001:db8::100 on dir's lo
 func natLab(t *testing.T) (client, dir, rs string) {
 	t.Helper()
-	client, dir, rs = newNetns(t, "client"), newNetns(t, "dir"), newNetns(t, "rs")
+	client, dir, rs = guestns.New(t, "client"), guestns.New(t, "dir"), guestns.New(t, "rs")
 	vethPair(t, "c0", client, "d0", dir)
 	vethPair(t, "d1", dir, "r0", rs)
-	configure(t, client, func(h *netlink.Handle) error {
-		return errors.Join(addAddr(h, "c0", "203.0.113.2/24"), addAddr(h, "c0", "2001:db8:c::2/64"),
+	guestns.Configure(t, client, func(h *netlink.Handle) error {
+		return errors.Join(guestns.AddAddr(h, "c0", "203.0.113.2/24"), guestns.AddAddr(h, "c0", "2001:db8:c::2/64"),
 			addRoute(h, "192.0.2.0/24", "203.0.113.1"), addRoute(h, "2001:db8::/64", "2001:db8:c::1"))
 	})
-	configure(t, dir, func(h *netlink.Handle) error {
-		return errors.Join(addAddr(h, "d0", "203.0.113.1/24"), addAddr(h, "d0", "2001:db8:c::1/64"),
-			addAddr(h, "d1", "198.51.100.1/24"), addAddr(h, "d1", "2001:db8:d::1/64"),
-			addAddr(h, "lo", "192.0.2.100/32"), addAddr(h, "lo", "2001:db8::100/128"))
+	guestns.Configure(t, dir, func(h *netlink.Handle) error {
+		return errors.Join(guestns.AddAddr(h, "d0", "203.0.113.1/24"), guestns.AddAddr(h, "d0", "2001:db8:c::1/64"),
+			guestns.AddAddr(h, "d1", "198.51.100.1/24"), guestns.AddAddr(h, "d1", "2001:db8:d::1/64"),
+			guestns.AddAddr(h, "lo", "192.0.2.100/32"), guestns.AddAddr(h, "lo", "2001:db8::100/128"))
 	})
-	configure(t, rs, func(h *netlink.Handle) error {
-		return errors.Join(addAddr(h, "r0", "198.51.100.21/24"), addAddr(h, "r0", "2001:db8:d::21/64"),
+	guestns.Configure(t, rs, func(h *netlink.Handle) error {
+		return errors.Join(guestns.AddAddr(h, "r0", "198.51.100.21/24"), guestns.AddAddr(h, "r0", "2001:db8:d::21/64"),
 			addRoute(h, "0.0.0.0/0", "198.51.100.1"), addRoute(h, "::/0", "2001:db8:d::1"))
 	})
-	if err := inNetns(dir, func() error {
+	if err := guestns.In(dir, func() error {
 		return errors.Join(os.WriteFile("/proc/sys/net/ipv4/ip_forward", []byte("1"), 0o644),
 			os.WriteFile("/proc/sys/net/ipv6/conf/all/forwarding", []byte("1"), 0o644))
 	}); err != nil {
@@ -53,7 +53,7 @@ func natLab(t *testing.T) (client, dir, rs string) {
 	}
 	var ln net.Listener
 	var pc net.PacketConn
-	if err := inNetns(rs, func() (err error) {
+	if err := guestns.In(rs, func() (err error) {
 		if ln, err = net.Listen("tcp", ":8080"); err != nil {
 			return err
 		}
@@ -81,7 +81,7 @@ func natLab(t *testing.T) (client, dir, rs string) {
 func dial(t *testing.T, ns, network, addr string) net.Conn {
 	t.Helper()
 	var c net.Conn
-	if err := inNetns(ns, func() (err error) { c, err = net.DialTimeout(network, addr, 5*time.Second); return }); err != nil {
+	if err := guestns.In(ns, func() (err error) { c, err = net.DialTimeout(network, addr, 5*time.Second); return }); err != nil {
 		t.Fatalf("%s to %s through the director: %v", network, addr, err)
 	}
 	t.Cleanup(func() { c.Close() })
@@ -204,7 +204,7 @@ func TestConnectionTable(t *testing.T) {
 	echo(t, udp, bufio.NewReader(udp), "over UDP")
 
 	var raw []byte
-	if err := inNetns(dir, func() (err error) { raw, err = os.ReadFile("/proc/thread-self/net/ip_vs_conn"); return }); err != nil {
+	if err := guestns.In(dir, func() (err error) { raw, err = os.ReadFile("/proc/thread-self/net/ip_vs_conn"); return }); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("raw ip_vs_conn of dir:\n%s", raw)
@@ -275,43 +275,9 @@ func vethPair(t *testing.T, a, nsA, b, nsB string) {
 		t.Fatal(err)
 	}
 	defer hb.Close()
-	configure(t, nsA, func(h *netlink.Handle) error {
+	guestns.Configure(t, nsA, func(h *netlink.Handle) error {
 		return h.LinkAdd(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: a}, PeerName: b, PeerNamespace: netlink.NsFd(int(hb))})
 	})
-}
-
-// configure runs f with an rtnetlink handle in the namespace at path.
-func configure(t *testing.T, path string, f func(*netlink.Handle) error) {
-	t.Helper()
-	ns, err := netns.GetFromPath(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ns.Close()
-	h, err := netlink.NewHandleAt(ns, unix.NETLINK_ROUTE)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer h.Close()
-	if err := f(h); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-}
-
-func addAddr(h *netlink.Handle, link, cidr string) error {
-	l, err := h.LinkByName(link)
-	if err != nil {
-		return err
-	}
-	a, err := netlink.ParseAddr(cidr)
-	if err != nil {
-		return err
-	}
-	a.Flags = unix.IFA_F_NODAD // usable at once, not after duplicate address detection
-	if err := h.AddrAdd(l, a); err != nil {
-		return fmt.Errorf("add %s to %s: %w", cidr, link, err)
-	}
-	return h.LinkSetUp(l)
 }
 
 func addRoute(h *netlink.Handle, dst, gw string) error {

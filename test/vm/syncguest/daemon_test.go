@@ -14,6 +14,7 @@ import (
 	"time"
 
 	lvsync "github.com/lvsd/lvsd/sync"
+	"github.com/lvsd/lvsd/test/vm/guestns"
 	"github.com/vishvananda/netlink"
 )
 
@@ -21,9 +22,9 @@ import (
 func syncNetns(t *testing.T, name string) string {
 	t.Helper()
 	ns := newNetns(t, name)
-	configure(t, ns, func(h *netlink.Handle) error {
-		return errors.Join(addDummy(h, "sync0"), addAddr(h, "sync0", "192.0.2.1/24"),
-			addDummy(h, "sync1"), addAddr(h, "sync1", "198.51.100.1/24"))
+	guestns.Configure(t, ns, func(h *netlink.Handle) error {
+		return errors.Join(addDummy(h, "sync0"), guestns.AddAddr(h, "sync0", "192.0.2.1/24"),
+			addDummy(h, "sync1"), guestns.AddAddr(h, "sync1", "198.51.100.1/24"))
 	})
 	return ns
 }
@@ -155,7 +156,7 @@ func TestDaemonErrors(t *testing.T) {
 
 	// ipvsadm starts a master with its own defaults; lvsd reads it back as
 	// the same daemon it would start, and a follower adopts it.
-	ipvsadm(t, ns, "--start-daemon", "master", "--mcast-interface", "sync0", "--syncid", "7")
+	guestns.Ipvsadm(t, ns, "--start-daemon", "master", "--mcast-interface", "sync0", "--syncid", "7")
 	got, err := k.Daemons()
 	adoptable := lvsync.Config{Interface: "sync0", SyncID: 7}.WithDefaults()
 	if err != nil || len(got) != 1 || got[0] != (lvsync.Daemon{State: lvsync.Master, Config: adoptable.Effective(lvsync.Master)}) {

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	lvsync "github.com/lvsd/lvsd/sync"
+	"github.com/lvsd/lvsd/test/vm/guestns"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/net/ipv4"
 )
@@ -94,7 +95,7 @@ func TestObserverCountsKernelConnections(t *testing.T) {
 func observeLab(t *testing.T, suffix string, group netip.Addr, clients, syncPorts int) {
 	a, b := newNetns(t, "sync-dir"+suffix), newNetns(t, "sync-peer"+suffix)
 	for _, ns := range []string{a, b} {
-		err := inNetns(ns, func() error {
+		err := guestns.In(ns, func() error {
 			return os.WriteFile("/proc/sys/net/ipv4/vs/sync_ports", []byte(strconv.Itoa(syncPorts)), 0o644)
 		})
 		if err != nil {
@@ -102,12 +103,12 @@ func observeLab(t *testing.T, suffix string, group netip.Addr, clients, syncPort
 		}
 	}
 	vethPair(t, "sa0", a, "sb0", b)
-	configure(t, a, func(h *netlink.Handle) error {
-		return errors.Join(addAddr(h, "sa0", "192.0.2.1/24"), addAddr(h, "sa0", "192.0.2.3/24"),
-			addAddr(h, "lo", "198.51.100.100/32"))
+	guestns.Configure(t, a, func(h *netlink.Handle) error {
+		return errors.Join(guestns.AddAddr(h, "sa0", "192.0.2.1/24"), guestns.AddAddr(h, "sa0", "192.0.2.3/24"),
+			guestns.AddAddr(h, "lo", "198.51.100.100/32"))
 	})
-	configure(t, b, func(h *netlink.Handle) error {
-		if err := addAddr(h, "sb0", "192.0.2.2/24"); err != nil {
+	guestns.Configure(t, b, func(h *netlink.Handle) error {
+		if err := guestns.AddAddr(h, "sb0", "192.0.2.2/24"); err != nil {
 			return err
 		}
 		_, dst, _ := net.ParseCIDR("198.51.100.100/32")
@@ -116,10 +117,10 @@ func observeLab(t *testing.T, suffix string, group netip.Addr, clients, syncPort
 
 	// The service, with A's own address as the real server: IPVS forces
 	// local-node forwarding for a local destination.
-	ipvsadm(t, a, "-A", "-t", vip, "-s", "rr")
-	ipvsadm(t, a, "-a", "-t", vip, "-r", "192.0.2.1:80", "-g")
+	guestns.Ipvsadm(t, a, "-A", "-t", vip, "-s", "rr")
+	guestns.Ipvsadm(t, a, "-a", "-t", vip, "-r", "192.0.2.1:80", "-g")
 	var ln net.Listener
-	if err := inNetns(a, func() (err error) { ln, err = net.Listen("tcp4", ":80"); return }); err != nil {
+	if err := guestns.In(a, func() (err error) { ln, err = net.Listen("tcp4", ":80"); return }); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
@@ -146,7 +147,7 @@ func observeLab(t *testing.T, suffix string, group netip.Addr, clients, syncPort
 	t.Cleanup(func() { ka.Stop(lvsync.Master); kb.Stop(lvsync.Backup) })
 
 	var obs *lvsync.Observer
-	if err := inNetns(b, func() (err error) { obs, err = lvsync.Observe(cfgB); return }); err != nil {
+	if err := guestns.In(b, func() (err error) { obs, err = lvsync.Observe(cfgB); return }); err != nil {
 		t.Fatalf("Observe beside the kernel's backup daemon: %v", err)
 	}
 	seen := &observed{conns: map[lvsync.ConnKey]int{}}
@@ -166,7 +167,7 @@ func observeLab(t *testing.T, suffix string, group netip.Addr, clients, syncPort
 	// sync_threshold at which the master syncs it.
 	for i := range clients {
 		var c net.Conn
-		if err := inNetns(b, func() (err error) { c, err = net.DialTimeout("tcp4", vip, 5*time.Second); return }); err != nil {
+		if err := guestns.In(b, func() (err error) { c, err = net.DialTimeout("tcp4", vip, 5*time.Second); return }); err != nil {
 			t.Fatalf("client %d: %v", i, err)
 		}
 		t.Cleanup(func() { c.Close() })
@@ -230,7 +231,7 @@ func observeLab(t *testing.T, suffix string, group netip.Addr, clients, syncPort
 		{0, 51, 0, 100, 0, 1, 0, 0},            // header says 100 bytes
 		{0, 51, 0, 12, 1, 1, 0, 0, 0, 0, 0, 0}, // one entry, truncated
 	}
-	if err := inNetns(a, func() error {
+	if err := guestns.In(a, func() error {
 		pc, err := net.ListenPacket("udp4", "192.0.2.3:0")
 		if err != nil {
 			return err
@@ -278,7 +279,7 @@ func observeLab(t *testing.T, suffix string, group netip.Addr, clients, syncPort
 	// The sync stream and the backup are unharmed: one more connection
 	// reaches both.
 	var c net.Conn
-	if err := inNetns(b, func() (err error) { c, err = net.DialTimeout("tcp4", vip, 5*time.Second); return }); err != nil {
+	if err := guestns.In(b, func() (err error) { c, err = net.DialTimeout("tcp4", vip, 5*time.Second); return }); err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
