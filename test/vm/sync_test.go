@@ -22,6 +22,7 @@ var syncGuestOnce = sync.OnceValues(func() (string, error) {
 var syncGuestTests = []string{
 	"TestDaemonParameters", "TestDaemonErrors", "TestStopRightAfterStart", "TestFollowerInKernel", "TestObserverCountsKernelConnections",
 	"TestObserverCountsKernelConnections/IPv4_group_224.0.0.81", "TestObserverCountsKernelConnections/IPv6_group_ff32:20:2001:db8::81",
+	"TestObserverCountsKernelConnections/IPv4_group,_sync_ports_4",
 }
 
 func syncGuest(t *testing.T) (*vm.Kernel, string) {
