@@ -14,44 +14,31 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// PrimaryAddress is the address an instance on ifname speaks from when
-// source_ip is not set: for IPv4 the first global address that is not one
-// of the VIPs, for IPv6 the link-local address (RFC 5798 §5.1.2.1).
-func PrimaryAddress(ifname string, v6 bool, vips []netip.Prefix) (netip.Addr, error) {
-	link, err := netlink.LinkByName(ifname)
+// PrimaryAddress is the address instance c speaks from on this host:
+// ChooseSource over the interface's addresses as the kernel lists them.
+func PrimaryAddress(c *Config) (netip.Addr, error) {
+	if c.SourceIP.IsValid() {
+		return c.SourceIP, nil
+	}
+	link, err := netlink.LinkByName(c.Interface)
 	if err != nil {
-		return netip.Addr{}, fmt.Errorf("interface %s: %w", ifname, err)
+		return netip.Addr{}, fmt.Errorf("interface %s: %w", c.Interface, err)
 	}
 	family := netlink.FAMILY_V4
-	if v6 {
+	if c.IPv6() {
 		family = netlink.FAMILY_V6
 	}
 	addrs, err := netlink.AddrList(link, family)
 	if err != nil {
-		return netip.Addr{}, fmt.Errorf("addresses of %s: %w", ifname, err)
+		return netip.Addr{}, fmt.Errorf("addresses of %s: %w", c.Interface, err)
 	}
-outer:
+	var ips []netip.Addr
 	for _, a := range addrs {
-		ip, ok := netip.AddrFromSlice(a.IP)
-		if !ok {
-			continue
+		if ip, ok := netip.AddrFromSlice(a.IP); ok {
+			ips = append(ips, ip)
 		}
-		ip = ip.Unmap()
-		if v6 != ip.IsLinkLocalUnicast() {
-			continue
-		}
-		for _, v := range vips {
-			if v.Addr() == ip {
-				continue outer
-			}
-		}
-		return ip, nil
 	}
-	kind := "IPv4"
-	if v6 {
-		kind = "link-local IPv6"
-	}
-	return netip.Addr{}, fmt.Errorf("interface %s has no %s address to send adverts from; add one or set source_ip", ifname, kind)
+	return ChooseSource(c, ips)
 }
 
 // Netlink holds VIPs on interfaces through rtnetlink.

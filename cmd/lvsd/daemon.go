@@ -371,10 +371,7 @@ func (d *daemon) socket(ic vrrp.Config) (*vrrp.Socket, error) {
 }
 
 func (d *daemon) source(ic vrrp.Config) (netip.Addr, error) {
-	if ic.SourceIP.IsValid() {
-		return ic.SourceIP, nil
-	}
-	src, err := vrrp.PrimaryAddress(ic.Interface, ic.IPv6(), append(ic.VIPs, ic.VIPsExcluded...))
+	src, err := vrrp.PrimaryAddress(&ic)
 	if err != nil {
 		return src, fmt.Errorf("instance %s: %w", ic.Name, err)
 	}

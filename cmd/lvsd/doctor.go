@@ -470,7 +470,7 @@ func (d *doctor) checkInterfaces(cfg *conf.Config) {
 		}
 		src, why := d.advertSource(in, l)
 		if !src.IsValid() {
-			d.problem("ip addr add ADDRESS/PREFIX dev "+l.Name, "%s of %s: %s", l.Name, in.Name, why)
+			d.problem("ip addr add ADDRESS/PREFIX dev "+l.Name, "%s: %s", in.Name, why)
 			continue
 		}
 		d.ok("interface %s of %s is up with carrier; adverts go from %s", l.Name, in.Name, src)
@@ -504,25 +504,18 @@ func (d *doctor) checkInterfaces(cfg *conf.Config) {
 	}
 }
 
-// advertSource mirrors vrrp.PrimaryAddress: source_ip, else for IPv4
-// the first address that is not a VIP, for IPv6 the link-local one.
+// advertSource is the address the daemon would send in's adverts from
+// (vrrp.ChooseSource), or why there is none.
 func (d *doctor) advertSource(in vrrp.Config, l doctorLink) (netip.Addr, string) {
-	if in.SourceIP.IsValid() {
-		return in.SourceIP, ""
-	}
-	v6 := in.IPv6()
-	vips := append(doctorVIPAddrs(in.VIPs), doctorVIPAddrs(in.VIPsExcluded)...)
+	var addrs []netip.Addr
 	for _, p := range l.Addrs {
-		ip := p.Addr().Unmap()
-		if ip.Is6() != v6 || v6 != ip.IsLinkLocalUnicast() || slices.Contains(vips, ip) {
-			continue
-		}
-		return ip, ""
+		addrs = append(addrs, p.Addr())
 	}
-	if v6 {
-		return netip.Addr{}, "no link-local IPv6 address to send adverts from (is IPv6 disabled on it?)"
+	src, err := vrrp.ChooseSource(&in, addrs)
+	if err != nil {
+		return netip.Addr{}, err.Error()
 	}
-	return netip.Addr{}, "no IPv4 address other than the VIPs to send adverts from; add one or set source_ip"
+	return src, ""
 }
 
 // checkRPFilter: strict reverse-path filtering (1) drops packets that
