@@ -6,7 +6,6 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
-	"time"
 
 	"github.com/lvsd/lvsd/conf"
 
@@ -112,30 +111,6 @@ func (c *connSync) logActions(actions []lvsync.Action, err error) {
 	if err != nil {
 		c.log.Error("sync daemon", "err", err)
 	}
-}
-
-// syncStatus is connection_sync in `lvsd status`.
-type syncStatus struct {
-	Instance  string      `json:"instance,omitempty"`
-	Master    bool        `json:"following_master"`
-	Daemons   []string    `json:"daemons"`
-	LastError string      `json:"last_error,omitempty"`
-	Observed  *syncObserv `json:"observed,omitempty"`
-}
-
-type syncObserv struct {
-	Group     string            `json:"group"`
-	Peers     []syncPeer        `json:"peers"`
-	Malformed map[string]uint64 `json:"malformed"`
-}
-
-type syncPeer struct {
-	Address     string    `json:"address"`
-	SyncID      uint8     `json:"sync_id"`
-	Messages    uint64    `json:"messages"`
-	Connections uint64    `json:"connections"`
-	Errors      uint64    `json:"errors"`
-	LastSeen    time.Time `json:"last_seen"`
 }
 
 func (c *connSync) status() *syncStatus {

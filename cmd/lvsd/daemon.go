@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/lvsd/lvsd/conf"
+	"github.com/lvsd/lvsd/internal/director"
 	"github.com/lvsd/lvsd/ipvs"
 	"github.com/lvsd/lvsd/vrrp"
 )
@@ -39,8 +40,8 @@ type daemon struct {
 	instances    map[string]*managed
 	stopTrackers context.CancelFunc
 	stopGroups   context.CancelFunc
-	director     *director // nil until the configuration has virtual servers
-	stopping     bool      // set by stopAll: reloads and drills are refused
+	director     *director.Director // nil until the configuration has virtual servers
+	stopping     bool               // set by stopAll: reloads and drills are refused
 	trackers     map[string]*scriptTrack
 	dirCtx       context.Context
 	dirDone      chan error
@@ -94,7 +95,7 @@ func (d *daemon) openDirector(cfg *conf.Config) error {
 	if err != nil {
 		return err
 	}
-	d.director, err = newDirector(cfg, kernel, d.runner, d.log)
+	d.director, err = director.New(cfg, kernel, d.runner, d.log)
 	return err
 }
 
@@ -161,7 +162,7 @@ func (d *daemon) run(ctx context.Context, hup <-chan os.Signal) error {
 			d.log.Error("director", "err", err)
 		}
 		if flush {
-			dir.flush()
+			dir.Flush()
 		}
 	}
 	d.log.Info("lvsd stopped")
@@ -335,7 +336,7 @@ func (d *daemon) apply(cfg *conf.Config, summary *[]string) error {
 			errs = append(errs, err)
 		}
 	} else if d.director != nil && !initial {
-		ops, err := d.director.update(cfg)
+		ops, err := d.director.Update(cfg)
 		if err != nil {
 			errs = append(errs, err)
 		}
@@ -346,7 +347,7 @@ func (d *daemon) apply(cfg *conf.Config, summary *[]string) error {
 	if d.director != nil && d.dirDone == nil {
 		d.dirDone = make(chan error, 1)
 		dir := d.director
-		go func() { d.dirDone <- dir.run(d.dirCtx, d.runner) }()
+		go func() { d.dirDone <- dir.Run(d.dirCtx, d.runner) }()
 	}
 	d.cfg = cfg
 	return errors.Join(errs...)

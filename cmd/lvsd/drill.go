@@ -18,20 +18,6 @@ import (
 	"github.com/lvsd/lvsd/vrrp"
 )
 
-// drillReport is what `lvsd drill` prints: who took over, how fast, and
-// what the link and the sync traffic showed.
-type drillReport struct {
-	Instance     string `json:"instance"`
-	NewMaster    string `json:"new_master,omitempty"`
-	TakeoverMS   int64  `json:"takeover_ms"`       // step-down to the new master's first advert
-	FirstGARPMS  int64  `json:"first_garp_ms"`     // step-down to its first GARP for a VIP; -1: none seen
-	GARPs        int    `json:"garps"`             // GARPs for the VIPs from the new master
-	Connections  int    `json:"connections"`       // in this director's IPVS table at step-down; -1: no IPVS
-	SyncPeerConn uint64 `json:"sync_connections"`  // connections the sync observer saw from the new master
-	HoldS        int64  `json:"hold_s"`            // preemption held back for
-	Failure      string `json:"failure,omitempty"` // why the drill failed
-}
-
 // drill steps instance name (or the first master) down and reports the
 // takeover. It fails when no peer takes over within master_down, in which
 // case the instance has taken its VIPs back.

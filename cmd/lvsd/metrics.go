@@ -88,8 +88,8 @@ func (m metrics) Collect(ch chan<- prometheus.Metric) {
 		for _, rs := range vs.RealServers {
 			gauge(mRSUp, b(rs.Healthy), vs.Name, rs.Address)
 			counter(mRSTrans, float64(rs.Transitions), vs.Name, rs.Address)
-			if rs.latency > 0 {
-				gauge(mRSLatency, rs.latency.Seconds(), vs.Name, rs.Address)
+			if rs.LatencyValue > 0 {
+				gauge(mRSLatency, rs.LatencyValue.Seconds(), vs.Name, rs.Address)
 			}
 		}
 	}
@@ -114,7 +114,7 @@ func (m metrics) kernelStats(gauge func(*prometheus.Desc, float64, ...string)) {
 	if dir == nil {
 		return
 	}
-	sr, ok := dir.kernel.(ipvs.StatsReader)
+	sr, ok := dir.Kernel().(ipvs.StatsReader)
 	if !ok {
 		return
 	}
@@ -122,7 +122,7 @@ func (m metrics) kernelStats(gauge func(*prometheus.Desc, float64, ...string)) {
 	if err != nil {
 		return
 	}
-	names := dir.serviceNames()
+	names := dir.ServiceNames()
 	for _, st := range stats {
 		name, ok := names[st.Service.Key()]
 		if !ok {

@@ -14,48 +14,6 @@ import (
 	"github.com/lvsd/lvsd/conf"
 )
 
-// statusReply is the daemon's state as `lvsd status --json` shows it.
-// Field names are stable: scripts read them.
-type statusReply struct {
-	RouterID       string           `json:"router_id"`
-	Version        string           `json:"version"`
-	PID            int              `json:"pid"`
-	Config         string           `json:"config"`
-	Started        time.Time        `json:"started"`
-	Reloads        uint64           `json:"reloads"`
-	ReloadFailures uint64           `json:"reload_failures"`
-	Instances      []instanceStatus `json:"instances"`
-	Services       []serviceStatus  `json:"virtual_servers,omitempty"`
-	Sync           *syncStatus      `json:"connection_sync,omitempty"`
-}
-
-type instanceStatus struct {
-	Name              string            `json:"name"`
-	Interface         string            `json:"interface"`
-	VRID              uint8             `json:"vrid"`
-	Version           int               `json:"version"`
-	State             string            `json:"state"`
-	Priority          uint8             `json:"priority"`
-	EffectivePriority uint8             `json:"effective_priority"`
-	Master            string            `json:"master,omitempty"`
-	MasterInterval    string            `json:"master_interval,omitempty"`
-	VIPs              []string          `json:"vips"`
-	LastTransition    *transition       `json:"last_transition,omitempty"`
-	AdvertsSent       uint64            `json:"adverts_sent"`
-	AdvertsReceived   uint64            `json:"adverts_received"`
-	Transitions       uint64            `json:"transitions"`
-	Reasserts         uint64            `json:"reasserts"`
-	Drops             map[string]uint64 `json:"drops"`
-	Faults            []string          `json:"faults,omitempty"`
-}
-
-type transition struct {
-	From  string    `json:"from"`
-	To    string    `json:"to"`
-	Cause string    `json:"cause"`
-	At    time.Time `json:"at"`
-}
-
 func (d *daemon) status() *statusReply {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -94,7 +52,7 @@ func (d *daemon) status() *statusReply {
 		r.Instances = append(r.Instances, is)
 	}
 	if d.director != nil {
-		r.Services = d.director.status()
+		r.Services = d.director.Status()
 	}
 	if cs := d.connSync.Load(); cs != nil {
 		r.Sync = cs.status()

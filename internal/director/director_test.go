@@ -1,4 +1,4 @@
-package main
+package director
 
 import (
 	"context"
@@ -34,9 +34,9 @@ func webConfig(quorum, hysteresis int, servers ...conf.RealServer) *conf.Config 
 	}}}
 }
 
-func healthy(d *director) map[string]bool {
+func healthy(d *Director) map[string]bool {
 	out := map[string]bool{}
-	for _, s := range d.status() {
+	for _, s := range d.Status() {
 		for _, r := range s.RealServers {
 			out[r.Address] = r.Healthy
 		}
@@ -52,7 +52,7 @@ func TestDirectorAdoptsTheKernelTable(t *testing.T) {
 		{Address: netip.MustParseAddr("192.0.2.21"), Port: 80, Weight: 3, Forwarding: ipvs.Direct},
 		{Address: netip.MustParseAddr("192.0.2.22"), Port: 80, Weight: 0, Forwarding: ipvs.Direct},
 	}})
-	d, err := newDirector(webConfig(1, 0, rs("192.0.2.21", 3), rs("192.0.2.22", 0), rs("192.0.2.23", 1)), fake, nil, quiet)
+	d, err := New(webConfig(1, 0, rs("192.0.2.21", 3), rs("192.0.2.22", 0), rs("192.0.2.23", 1)), fake, nil, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,13 +81,13 @@ func TestDirectorRetriesAndResyncs(t *testing.T) {
 		}
 		noCheck := rs("192.0.2.21", 1)
 		noCheck.Check = nil
-		d, err := newDirector(webConfig(1, 0, noCheck), fake, nil, quiet)
+		d, err := New(webConfig(1, 0, noCheck), fake, nil, quiet)
 		if err != nil {
 			t.Fatal(err)
 		}
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
-		go d.run(ctx, nil)
+		go d.Run(ctx, nil)
 		time.Sleep(6 * time.Second) // the retry comes 5s after the failure
 		if entries, _ := fake.Services(); len(entries) != 1 || len(entries[0].Destinations) != 1 {
 			t.Fatalf("after a failed create and its retry: %v", entries)
@@ -103,7 +103,7 @@ func TestDirectorRetriesAndResyncs(t *testing.T) {
 // The quorum metric follows the hysteresis band, as the table does.
 func TestDirectorQuorumHysteresis(t *testing.T) {
 	fake := ipvs.NewFake()
-	d, err := newDirector(webConfig(2, 1, rs("192.0.2.21", 1), rs("192.0.2.22", 1), rs("192.0.2.23", 1)), fake, nil, quiet)
+	d, err := New(webConfig(2, 1, rs("192.0.2.21", 1), rs("192.0.2.22", 1), rs("192.0.2.23", 1)), fake, nil, quiet)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -115,7 +115,7 @@ func TestDirectorQuorumHysteresis(t *testing.T) {
 		d.onHealth(healthcheck.Event{Key: healthcheck.Key("web/" + ip + ":80"), State: state})
 		d.reconcile()
 	}
-	met := func() bool { return d.status()[0].QuorumMet }
+	met := func() bool { return d.Status()[0].QuorumMet }
 	set("192.0.2.21", true)
 	set("192.0.2.22", true)
 	if met() {

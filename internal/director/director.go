@@ -1,4 +1,10 @@
-package main
+// Package director is the application policy between health and IPVS:
+// it turns the virtual servers of a configuration and the health of their
+// real servers into the desired IPVS table (quorum, hysteresis, sorry
+// server, inhibit) and keeps the kernel equal to it through the ipvs
+// reconciler. It imports ipvs, healthcheck, conf and control (for the
+// status it reports), never vrrp or sync.
+package director
 
 import (
 	"context"
@@ -11,14 +17,15 @@ import (
 
 	"github.com/lvsd/lvsd/conf"
 	"github.com/lvsd/lvsd/healthcheck"
+	"github.com/lvsd/lvsd/internal/control"
 	"github.com/lvsd/lvsd/ipvs"
 )
 
-// director keeps the kernel's IPVS table equal to what the health of the
+// Director keeps the kernel's IPVS table equal to what the health of the
 // real servers asks for. Both nodes of a pair run it alike, so the
 // backup's table is ready when it takes over. It applies differences
 // only: it never flushes, and at start it adopts the table it finds.
-type director struct {
+type Director struct {
 	log    *slog.Logger
 	runner healthcheck.Runner
 	rec    *ipvs.Reconciler
@@ -50,12 +57,12 @@ func serverKey(vs conf.VirtualServer, rs conf.RealServer) healthcheck.Key {
 	return healthcheck.Key(vs.Name + "/" + rs.Destination.String())
 }
 
-// newDirector opens the kernel's IPVS, applies the global timeouts and
+// New opens the kernel's IPVS, applies the global timeouts and
 // builds the services, each real server starting as the kernel has it:
 // present with a weight means up (a restart keeps serving), otherwise it
 // waits for rise successes.
-func newDirector(cfg *conf.Config, kernel ipvs.Kernel, runner healthcheck.Runner, log *slog.Logger) (*director, error) {
-	d := &director{
+func New(cfg *conf.Config, kernel ipvs.Kernel, runner healthcheck.Runner, log *slog.Logger) (*Director, error) {
+	d := &Director{
 		log: log, kernel: kernel, rec: ipvs.NewReconciler(kernel), runner: runner,
 		servers: map[healthcheck.Key]*dirServer{},
 		dirty:   make(chan struct{}, 1),
@@ -79,7 +86,7 @@ func newDirector(cfg *conf.Config, kernel ipvs.Kernel, runner healthcheck.Runner
 // present with a weight means up (a restart keeps serving), otherwise it
 // waits for rise successes. A service that keeps its name and address
 // keeps its quorum state.
-func (d *director) build(cfg *conf.Config, prevServices []*dirService, prev map[healthcheck.Key]*dirServer) ([]*dirService, map[healthcheck.Key]*dirServer, error) {
+func (d *Director) build(cfg *conf.Config, prevServices []*dirService, prev map[healthcheck.Key]*dirServer) ([]*dirService, map[healthcheck.Key]*dirServer, error) {
 	current, err := d.kernel.Services()
 	if err != nil {
 		return nil, nil, fmt.Errorf("reading the IPVS table: %w", err)
@@ -125,11 +132,11 @@ func (d *director) build(cfg *conf.Config, prevServices []*dirService, prev map[
 	return services, servers, nil
 }
 
-// update applies a reloaded configuration: services and real servers are
+// Update applies a reloaded configuration: services and real servers are
 // matched by name and address, checks added, replaced or removed as they
 // changed, and the table reconciled by difference. It returns how many
 // real servers or services changed.
-func (d *director) update(cfg *conf.Config) (int, error) {
+func (d *Director) Update(cfg *conf.Config) (int, error) {
 	if ops, err := d.rec.ApplyTimeouts(cfg.Global.IPVSTimeouts); err != nil {
 		return 0, fmt.Errorf("IPVS timeouts: %w", err)
 	} else {
@@ -188,7 +195,7 @@ func (d *director) update(cfg *conf.Config) (int, error) {
 	return changed, nil
 }
 
-func (d *director) target(key healthcheck.Key, srv *dirServer) (healthcheck.Target, error) {
+func (d *Director) target(key healthcheck.Key, srv *dirServer) (healthcheck.Target, error) {
 	initial := healthcheck.Down
 	if srv.svc.vs.RealServers[srv.idx].Healthy {
 		initial = healthcheck.Up
@@ -196,7 +203,7 @@ func (d *director) target(key healthcheck.Key, srv *dirServer) (healthcheck.Targ
 	return healthcheck.NewTarget(key, srv.cfg.Destination.Address, *srv.cfg.Check, d.runner, initial)
 }
 
-func (d *director) addCheck(key healthcheck.Key, srv *dirServer) {
+func (d *Director) addCheck(key healthcheck.Key, srv *dirServer) {
 	t, err := d.target(key, srv)
 	if err == nil {
 		err = d.mon.Add(t)
@@ -207,7 +214,7 @@ func (d *director) addCheck(key healthcheck.Key, srv *dirServer) {
 }
 
 // wake asks the reconcile loop for a pass.
-func (d *director) wake() {
+func (d *Director) wake() {
 	select {
 	case d.dirty <- struct{}{}:
 	default:
@@ -218,8 +225,8 @@ func (d *director) wake() {
 // outside change (ipvsadm -C) or an operation that failed is mended.
 const resyncEvery = time.Minute
 
-// run starts the checks and reconciles until ctx ends.
-func (d *director) run(ctx context.Context, runner healthcheck.Runner) error {
+// Run starts the checks and reconciles until ctx ends.
+func (d *Director) Run(ctx context.Context, runner healthcheck.Runner) error {
 	d.mu.Lock()
 	d.mon = healthcheck.NewMonitor(ctx, d.onHealth)
 	for key, srv := range d.servers {
@@ -246,7 +253,7 @@ func (d *director) run(ctx context.Context, runner healthcheck.Runner) error {
 }
 
 // onHealth records a transition and asks for a reconcile.
-func (d *director) onHealth(ev healthcheck.Event) {
+func (d *Director) onHealth(ev healthcheck.Event) {
 	d.mu.Lock()
 	srv := d.servers[ev.Key]
 	if srv == nil {
@@ -274,7 +281,7 @@ func (d *director) onHealth(ev healthcheck.Event) {
 }
 
 // reconcile applies the desired table of every service.
-func (d *director) reconcile() {
+func (d *Director) reconcile() {
 	d.mu.Lock()
 	var desired []ipvs.Entry
 	for _, s := range d.services {
@@ -301,14 +308,14 @@ func (d *director) reconcile() {
 	}
 }
 
-func (d *director) logOps(ops []ipvs.Op) {
+func (d *Director) logOps(ops []ipvs.Op) {
 	for _, op := range ops {
 		d.log.Info("ipvs", "op", op.String())
 	}
 }
 
 // runNotify runs notify_up/notify_down scripts one at a time, in order.
-func (d *director) runNotify(ctx context.Context, runner healthcheck.Runner) {
+func (d *Director) runNotify(ctx context.Context, runner healthcheck.Runner) {
 	for {
 		select {
 		case <-ctx.Done():
@@ -323,39 +330,12 @@ func (d *director) runNotify(ctx context.Context, runner healthcheck.Runner) {
 	}
 }
 
-// serviceStatus is one virtual server in `lvsd status`.
-type serviceStatus struct {
-	Name        string             `json:"name"`
-	Service     string             `json:"service"`
-	Scheduler   string             `json:"scheduler"`
-	Forwarding  string             `json:"forwarding"`
-	Quorum      int                `json:"quorum"`
-	Healthy     int                `json:"healthy_weight"`
-	SorryActive bool               `json:"sorry_server_active"`
-	QuorumMet   bool               `json:"quorum_met"`
-	RealServers []realServerStatus `json:"real_servers"`
-}
-
-type realServerStatus struct {
-	Address     string    `json:"address"`
-	Transitions uint64    `json:"transitions"`
-	Weight      int       `json:"weight"`
-	Forwarding  string    `json:"forwarding"`
-	Healthy     bool      `json:"healthy"`
-	Check       string    `json:"check,omitempty"`
-	Since       time.Time `json:"since,omitzero"`
-	LastCheck   time.Time `json:"last_check,omitzero"`
-	LastResult  string    `json:"last_result,omitempty"`
-	Latency     string    `json:"latency,omitempty"`
-	latency     time.Duration
-}
-
-func (d *director) status() []serviceStatus {
+func (d *Director) Status() []control.Service {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	var out []serviceStatus
+	var out []control.Service
 	for _, s := range d.services {
-		ss := serviceStatus{
+		ss := control.Service{
 			Name: s.cfg.Name, Service: s.cfg.Service.String(), Scheduler: s.cfg.Service.Scheduler,
 			Forwarding: s.cfg.Forwarding.String(), Quorum: s.vs.Quorum, Healthy: s.vs.HealthyWeight(),
 			SorryActive: s.quorum.Down() && s.vs.Sorry != nil,
@@ -363,7 +343,7 @@ func (d *director) status() []serviceStatus {
 		}
 		for _, rs := range s.cfg.RealServers {
 			srv := d.servers[serverKey(s.cfg, rs)]
-			r := realServerStatus{
+			r := control.RealServer{
 				Address: rs.Destination.String(), Weight: rs.Destination.Weight, Transitions: srv.transitions,
 				Forwarding: rs.Destination.Forwarding.String(), Healthy: s.vs.RealServers[srv.idx].Healthy,
 			}
@@ -373,7 +353,7 @@ func (d *director) status() []serviceStatus {
 					r.Since, r.LastCheck, r.LastResult = st.Since, st.LastCheck, st.Last.Reason
 					if st.Last.Latency > 0 {
 						r.Latency = st.Last.Latency.Round(time.Microsecond).String()
-						r.latency = st.Last.Latency
+						r.LatencyValue = st.Last.Latency
 					}
 				}
 			}
@@ -384,10 +364,10 @@ func (d *director) status() []serviceStatus {
 	return out
 }
 
-// flush empties the table for flush_on_stop: the reconciler applied
+// Flush empties the table for flush_on_stop: the reconciler applied
 // against an empty desired table, so every service in the namespace goes,
 // lvsd's and any another tool added (lvsd owns the namespace's table).
-func (d *director) flush() {
+func (d *Director) Flush() {
 	ops, err := d.rec.Apply(nil)
 	d.logOps(ops)
 	if err != nil {
@@ -395,8 +375,8 @@ func (d *director) flush() {
 	}
 }
 
-// serviceNames maps each configured service's kernel key to its name.
-func (d *director) serviceNames() map[ipvs.ServiceKey]string {
+// ServiceNames maps each configured service's kernel key to its name.
+func (d *Director) ServiceNames() map[ipvs.ServiceKey]string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	names := map[ipvs.ServiceKey]string{}
@@ -407,9 +387,13 @@ func (d *director) serviceNames() map[ipvs.ServiceKey]string {
 }
 
 // checkStatus is a check's state, once the checks run. d.mu is held.
-func (d *director) checkStatus(key healthcheck.Key) (healthcheck.Status, bool) {
+func (d *Director) checkStatus(key healthcheck.Key) (healthcheck.Status, bool) {
 	if d.mon == nil {
 		return healthcheck.Status{}, false
 	}
 	return d.mon.Status(key)
 }
+
+// Kernel is the IPVS handle the director programs; the metrics read its
+// counters.
+func (d *Director) Kernel() ipvs.Kernel { return d.kernel }
