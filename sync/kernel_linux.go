@@ -3,7 +3,6 @@ package sync
 import (
 	"errors"
 	"fmt"
-	"os"
 	"slices"
 	stdsync "sync"
 	"syscall"
@@ -12,9 +11,6 @@ import (
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
-
-// procIPVS exists once the ip_vs module is loaded (in every namespace).
-const procIPVS = "/proc/net/ip_vs"
 
 // kernelTimeout bounds each send and receive, as a safety net only: the
 // kernel answers before our sendto returns (see execute).
@@ -36,12 +32,12 @@ var _ Control = (*Kernel)(nil)
 
 // OpenKernel connects to the sync daemons of the network namespace at
 // netnsPath ("" = the caller's). It fails with ErrNoIPVS when the kernel
-// has no IPVS; it never loads the module.
+// has no IPVS; it never loads the module. Generic netlink families are
+// the kernel's, not a namespace's: the family is looked up first, from the
+// caller's namespace, so a kernel without IPVS is named as such whatever
+// the namespace asked for.
 func OpenKernel(netnsPath string) (*Kernel, error) {
-	if err := CheckIPVS(); err != nil {
-		return nil, err
-	}
-	s, err := socketAt(netnsPath)
+	s, err := socketAt("")
 	if err != nil {
 		return nil, err
 	}
@@ -50,18 +46,14 @@ func OpenKernel(netnsPath string) (*Kernel, error) {
 		k.Close()
 		return nil, err
 	}
-	return k, nil
-}
-
-// CheckIPVS returns an error wrapping ErrNoIPVS unless the kernel has IPVS
-// loaded. It loads nothing.
-func CheckIPVS() error {
-	if _, err := os.Stat(procIPVS); errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("sync: %w: %s is absent: load the ip_vs module (modprobe ip_vs) or use a kernel built with IPVS", ErrNoIPVS, procIPVS)
-	} else if err != nil {
-		return fmt.Errorf("sync: %w", err)
+	if netnsPath == "" {
+		return k, nil
 	}
-	return nil
+	k.Close()
+	if k.sock, err = socketAt(netnsPath); err != nil {
+		return nil, err
+	}
+	return k, nil
 }
 
 // socketAt opens a generic netlink socket in the namespace at path. The
@@ -110,7 +102,7 @@ func (k *Kernel) lookupFamily() (uint16, error) {
 		id, perr = parseFamilyID(msg)
 	})
 	if errors.Is(err, syscall.ENOENT) {
-		return 0, fmt.Errorf("sync: %w: no generic netlink family %s", ErrNoIPVS, ipvsGenlName)
+		return 0, fmt.Errorf("sync: %w: no generic netlink family %s: load the ip_vs module (modprobe ip_vs) or use a kernel built with IPVS", ErrNoIPVS, ipvsGenlName)
 	}
 	if err = errors.Join(err, perr); err != nil {
 		return 0, fmt.Errorf("sync: look up generic netlink family %s: %w", ipvsGenlName, err)

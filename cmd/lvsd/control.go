@@ -17,9 +17,6 @@ type (
 	transition       = control.Transition
 	serviceStatus    = control.Service
 	realServerStatus = control.RealServer
-	syncStatus       = control.Sync
-	syncObserv       = control.SyncObserved
-	syncPeer         = control.SyncPeer
 	drillReport      = control.DrillReport
 )
 
