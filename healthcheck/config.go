@@ -1,5 +1,3 @@
-// Package healthcheck runs health checks against real servers and reports
-// their transitions, with rise/fall hysteresis.
 package healthcheck
 
 import (

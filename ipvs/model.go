@@ -1,5 +1,3 @@
-// Package ipvs models the kernel's IPVS table as desired state and
-// reconciles the kernel towards it by difference.
 package ipvs
 
 import (

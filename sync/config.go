@@ -1,5 +1,3 @@
-// Package sync drives the kernel's IPVS connection synchronisation daemon
-// over generic netlink and observes the sync traffic it sends.
 package sync
 
 import (

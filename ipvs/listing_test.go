@@ -1,12 +1,10 @@
-package main
+package ipvs
 
 import (
 	"bytes"
 	"net/netip"
 	"testing"
 	"time"
-
-	"github.com/lvsd/lvsd/ipvs"
 )
 
 // The VM test compares lvsd ipvs with ipvsadm byte for byte; these pin
@@ -26,11 +24,11 @@ func TestIPVSFormatting(t *testing.T) {
 		}
 	}
 	var b bytes.Buffer
-	writeTable(&b, "IP Virtual Server version 1.2.1 (size=4096)", []ipvs.ServiceStats{{
-		Service: ipvs.Service{Address: netip.MustParseAddr("192.0.2.100"), Port: 80, Protocol: ipvs.TCP, Scheduler: "wlc",
+	WriteTable(&b, "IP Virtual Server version 1.2.1 (size=4096)", []ServiceStats{{
+		Service: Service{Address: netip.MustParseAddr("192.0.2.100"), Port: 80, Protocol: TCP, Scheduler: "wlc",
 			Persistence: 300 * time.Second, PersistenceBits: 32},
-		Destinations: []ipvs.DestinationStats{{Destination: ipvs.Destination{Address: netip.MustParseAddr("192.0.2.21"), Port: 80, Weight: 3, Forwarding: ipvs.Direct}, ActiveConns: 12, InactiveConns: 3}},
-	}}, tableDefault)
+		Destinations: []DestinationStats{{Destination: Destination{Address: netip.MustParseAddr("192.0.2.21"), Port: 80, Weight: 3, Forwarding: Direct}, ActiveConns: 12, InactiveConns: 3}},
+	}}, TableDefault)
 	want := "IP Virtual Server version 1.2.1 (size=4096)\n" +
 		"Prot LocalAddress:Port Scheduler Flags\n" +
 		"  -> RemoteAddress:Port           Forward Weight ActiveConn InActConn\n" +
