@@ -6,6 +6,7 @@
 //   - director: health → IPVS policy (quorum, sorry server, inhibit)
 //   - daemon: the running composition of one configuration, its reload
 //   - doctor: the host checks of `lvsd doctor`
+//   - script: the runner of notify, track and check scripts
 //
 // This file's test holds the whole tree to DESIGN.md's dependency rules.
 package internal

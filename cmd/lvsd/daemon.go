@@ -80,7 +80,7 @@ func newDaemon(cfg *conf.Config, log *slog.Logger, level *slog.LevelVar) (*daemo
 		instances: map[string]*managed{},
 		trackers:  map[string]*scriptTrack{},
 	}
-	d.runner.p.Store(runner)
+	d.runner.Store(runner)
 	// A plain VRRP pair needs no IPVS; with virtual servers, fail fast.
 	if len(cfg.VirtualServers) > 0 {
 		if err := d.openDirector(cfg); err != nil {
@@ -250,7 +250,7 @@ func (d *daemon) apply(cfg *conf.Config, summary *[]string) error {
 		if err != nil {
 			return err
 		}
-		d.runner.p.Store(r) // every script from now on, checks and notify included
+		d.runner.Store(r) // every script from now on, checks and notify included
 		note("script_user %s", cfg.Global.ScriptUser)
 	}
 	if !initial {

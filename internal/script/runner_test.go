@@ -1,8 +1,9 @@
-package main
+package script
 
 import (
 	"context"
 	"os"
+	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -16,7 +17,7 @@ func TestScriptRunner(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := newScriptRunner(me)
+	r, err := NewRunner(me)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,7 +37,7 @@ func TestScriptRunner(t *testing.T) {
 // it outlives the timeout.
 func TestScriptRunnerKillsProcessGroup(t *testing.T) {
 	me, _ := currentUserName()
-	r, err := newScriptRunner(me)
+	r, err := NewRunner(me)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,7 +78,16 @@ func waitDead(pid int, limit time.Duration) (stat string, dead bool) {
 }
 
 func TestScriptRunnerUnknownUser(t *testing.T) {
-	if _, err := newScriptRunner("no-such-user-lvsd"); err == nil {
+	if _, err := NewRunner("no-such-user-lvsd"); err == nil {
 		t.Error("unknown script_user accepted")
 	}
+}
+
+// currentUserName is the user the tests run as.
+func currentUserName() (string, error) {
+	u, err := user.Current()
+	if err != nil {
+		return "", err
+	}
+	return u.Username, nil
 }
