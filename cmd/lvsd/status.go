@@ -6,12 +6,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"sort"
-	"strings"
-	"text/tabwriter"
-	"time"
 
 	"github.com/lvsd/lvsd/conf"
+	"github.com/lvsd/lvsd/internal/control"
 )
 
 func (d *daemon) status() *statusReply {
@@ -115,86 +112,6 @@ func cmdStatus(args []string, stdout, stderr io.Writer) int {
 		enc.Encode(reply.Status)
 		return exitOK
 	}
-	printStatus(stdout, reply.Status)
+	control.WriteStatus(stdout, reply.Status)
 	return exitOK
-}
-
-func printStatus(w io.Writer, s *statusReply) {
-	fmt.Fprintf(w, "lvsd %s, router %s, pid %d, up %s, config %s\n\n", s.Version, s.RouterID, s.PID,
-		time.Since(s.Started).Round(time.Second), s.Config)
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "INSTANCE\tVRID\tIFACE\tVER\tSTATE\tPRIO\tMASTER\tINTERVAL\tVIPS\tSENT\tRECV\tDROPS")
-	for _, in := range s.Instances {
-		prio := fmt.Sprint(in.Priority)
-		if in.EffectivePriority != in.Priority {
-			prio = fmt.Sprintf("%d→%d", in.Priority, in.EffectivePriority)
-		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\tv%d\t%s\t%s\t%s\t%s\t%s\t%d\t%d\t%s\n", in.Name, in.VRID, in.Interface, in.Version,
-			in.State, prio, dash(in.Master), dash(in.MasterInterval), dash(strings.Join(in.VIPs, ",")),
-			in.AdvertsSent, in.AdvertsReceived, dash(drops(in.Drops)))
-	}
-	tw.Flush()
-	for _, in := range s.Instances {
-		if t := in.LastTransition; t != nil {
-			fmt.Fprintf(w, "\n%s: %s → %s at %s (%s ago): %s", in.Name, t.From, t.To,
-				t.At.Format(time.RFC3339), time.Since(t.At).Round(time.Second), t.Cause)
-		}
-		for _, f := range in.Faults {
-			fmt.Fprintf(w, "\n%s: fault: %s", in.Name, f)
-		}
-	}
-	fmt.Fprintln(w)
-	if cs := s.Sync; cs != nil {
-		follows := "no instance: master and backup daemons both run"
-		if cs.Instance != "" {
-			follows = "follows " + cs.Instance
-		}
-		fmt.Fprintf(w, "\nconnection sync (%s): %s\n", follows, dash(strings.Join(cs.Daemons, "; ")))
-		if cs.LastError != "" {
-			fmt.Fprintf(w, "  last error: %s\n", cs.LastError)
-		}
-		if o := cs.Observed; o != nil {
-			if len(o.Peers) == 0 {
-				fmt.Fprintf(w, "  observed on %s: nothing yet (a master hears none of its own)\n", o.Group)
-			}
-			for _, p := range o.Peers {
-				fmt.Fprintf(w, "  observed on %s: from %s sync id %d: %d messages, %d connections, %d malformed, last %s ago\n",
-					o.Group, p.Address, p.SyncID, p.Messages, p.Connections, p.Errors, time.Since(p.LastSeen).Round(time.Second))
-			}
-		}
-	}
-	for _, vs := range s.Services {
-		state := fmt.Sprintf("healthy weight %d, quorum %d", vs.Healthy, vs.Quorum)
-		if vs.SorryActive {
-			state += ", SORRY SERVER ACTIVE"
-		}
-		fmt.Fprintf(w, "\nvirtual_server %s: %s %s %s (%s)\n", vs.Name, vs.Service, vs.Scheduler, vs.Forwarding, state)
-		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-		fmt.Fprintln(tw, "  REAL SERVER\tWEIGHT\tFWD\tHEALTH\tCHECK\tLAST RESULT\tLATENCY")
-		for _, rs := range vs.RealServers {
-			health := "DOWN"
-			if rs.Healthy {
-				health = "UP"
-			}
-			fmt.Fprintf(tw, "  %s\t%d\t%s\t%s\t%s\t%s\t%s\n", rs.Address, rs.Weight, rs.Forwarding, health,
-				dash(rs.Check), dash(rs.LastResult), dash(rs.Latency))
-		}
-		tw.Flush()
-	}
-}
-
-func dash(s string) string {
-	if s == "" {
-		return "-"
-	}
-	return s
-}
-
-func drops(m map[string]uint64) string {
-	var parts []string
-	for r, n := range m {
-		parts = append(parts, fmt.Sprintf("%s=%d", r, n))
-	}
-	sort.Strings(parts)
-	return strings.Join(parts, ",")
 }

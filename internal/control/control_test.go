@@ -124,3 +124,27 @@ func TestListen(t *testing.T) {
 		t.Error("a closed socket answered")
 	}
 }
+
+func TestWriteStatus(t *testing.T) {
+	var b strings.Builder
+	WriteStatus(&b, &Status{
+		Version: "v1", RouterID: "dir-a", PID: 7, Config: "/etc/lvsd/lvsd.hcl", Started: time.Now(),
+		Instances: []Instance{{Name: "VI_1", VRID: 51, Interface: "eth0", Version: 3, State: "MASTER", Priority: 150,
+			EffectivePriority: 130, VIPs: []string{"192.0.2.100/24"}, Drops: map[string]uint64{"ttl": 2, "auth": 1},
+			Faults: []string{"eth1 down"}}},
+		Sync:     &Sync{Instance: "VI_1", Daemons: []string{"master sync daemon (mcast=eth0)"}},
+		Services: []Service{{Name: "web", Service: "TCP 192.0.2.100:80", Scheduler: "wlc", Forwarding: "dr", Quorum: 1, Healthy: 3,
+			RealServers: []RealServer{{Address: "192.0.2.21:80", Weight: 3, Forwarding: "dr", Healthy: true, Check: "http"}}}},
+	})
+	for _, want := range []string{
+		"lvsd v1, router dir-a, pid 7",
+		"150→130", "auth=1,ttl=2", "VI_1: fault: eth1 down",
+		"connection sync (follows VI_1): master sync daemon (mcast=eth0)",
+		"virtual_server web: TCP 192.0.2.100:80 wlc dr (healthy weight 3, quorum 1)",
+		"192.0.2.21:80", "UP",
+	} {
+		if !strings.Contains(b.String(), want) {
+			t.Errorf("status lacks %q:\n%s", want, b.String())
+		}
+	}
+}
