@@ -84,7 +84,8 @@ func (r Result) Count(sev Severity) int {
 }
 
 // Run runs the checks opts asks for on host, writes each finding to out
-// as it is made and a summary line last.
+// as it is made and a summary line last. daemon tells whether the VIPs
+// on this host are the running lvsd's (it must not be nil).
 func Run(out io.Writer, host Host, daemon DaemonStates, opts Options) Result {
 	d := &doctor{host: host, daemon: daemon, out: out}
 	if file := opts.Config; file != "" {
