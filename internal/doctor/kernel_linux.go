@@ -1,4 +1,4 @@
-package main
+package doctor
 
 import (
 	"bytes"
@@ -20,19 +20,19 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
+	"github.com/lvsd/lvsd/internal/doctor/firewall"
 	"github.com/lvsd/lvsd/ipvs"
 	"github.com/lvsd/lvsd/vrrp"
 )
 
-// doctorKernel is doctorHost on this machine: /proc, rtnetlink, nft and
-// raw VRRP sockets, all in the caller's network namespace.
-type doctorKernel struct{}
+// Kernel is Host on this machine: /proc, rtnetlink, nft,
+// iptables-legacy-save and raw VRRP sockets, all in the caller's network
+// namespace.
+type Kernel struct{}
 
-var _ doctorHost = doctorKernel{}
+var _ Host = Kernel{}
 
-func newDoctorHost() doctorHost { return doctorKernel{} }
-
-func (doctorKernel) Sysctl(key string) (string, error) {
+func (Kernel) Sysctl(key string) (string, error) {
 	b, err := os.ReadFile(filepath.Join("/proc/sys", key))
 	if err != nil {
 		return "", err
@@ -40,8 +40,8 @@ func (doctorKernel) Sysctl(key string) (string, error) {
 	return strings.TrimSpace(string(b)), nil
 }
 
-func (doctorKernel) IPVS() doctorIPVS {
-	st := doctorIPVS{Kernel: doctorKernelRelease()}
+func (Kernel) IPVS() IPVSStatus {
+	st := IPVSStatus{Kernel: kernelRelease()}
 	err := ipvs.CheckIPVS()
 	if err == nil {
 		st.Loaded = true
@@ -73,7 +73,7 @@ func (doctorKernel) IPVS() doctorIPVS {
 	return st
 }
 
-func doctorKernelRelease() string {
+func kernelRelease() string {
 	var u unix.Utsname
 	if err := unix.Uname(&u); err != nil {
 		return "unknown"
@@ -81,15 +81,15 @@ func doctorKernelRelease() string {
 	return unix.ByteSliceToString(u.Release[:])
 }
 
-func (doctorKernel) Links() ([]doctorLink, error) {
+func (Kernel) Links() ([]Link, error) {
 	links, err := netlink.LinkList()
 	if err != nil {
 		return nil, fmt.Errorf("list interfaces: %w", err)
 	}
-	var out []doctorLink
+	var out []Link
 	for _, l := range links {
 		a := l.Attrs()
-		dl := doctorLink{
+		dl := Link{
 			Name:     a.Name,
 			Kind:     l.Type(),
 			Up:       a.Flags&net.FlagUp != 0,
@@ -115,7 +115,7 @@ func (doctorKernel) Links() ([]doctorLink, error) {
 	return out, nil
 }
 
-func doctorLinkName(index int) (string, error) {
+func linkName(index int) (string, error) {
 	l, err := netlink.LinkByIndex(index)
 	if err != nil {
 		return "", err
@@ -123,7 +123,7 @@ func doctorLinkName(index int) (string, error) {
 	return l.Attrs().Name, nil
 }
 
-func (doctorKernel) RouteTo(ip netip.Addr) (string, error) {
+func (Kernel) RouteTo(ip netip.Addr) (string, error) {
 	routes, err := netlink.RouteGet(net.IP(ip.AsSlice()))
 	if err != nil {
 		return "", fmt.Errorf("route to %s: %w", ip, err)
@@ -131,10 +131,10 @@ func (doctorKernel) RouteTo(ip netip.Addr) (string, error) {
 	if len(routes) == 0 {
 		return "", fmt.Errorf("no route to %s", ip)
 	}
-	return doctorLinkName(routes[0].LinkIndex)
+	return linkName(routes[0].LinkIndex)
 }
 
-func (doctorKernel) DefaultRoutes(v6 bool) ([]string, error) {
+func (Kernel) DefaultRoutes(v6 bool) ([]string, error) {
 	family := netlink.FAMILY_V4
 	if v6 {
 		family = netlink.FAMILY_V6
@@ -145,7 +145,7 @@ func (doctorKernel) DefaultRoutes(v6 bool) ([]string, error) {
 	}
 	var out []string
 	add := func(index int) {
-		if name, err := doctorLinkName(index); err == nil && !slices.Contains(out, name) {
+		if name, err := linkName(index); err == nil && !slices.Contains(out, name) {
 			out = append(out, name)
 		}
 	}
@@ -165,29 +165,21 @@ func (doctorKernel) DefaultRoutes(v6 bool) ([]string, error) {
 	return out, nil
 }
 
-func (doctorKernel) Daemon(socket string) (*statusReply, error) {
-	reply, err := call(socket, controlRequest{Command: "status"})
-	if err != nil {
-		return nil, err
-	}
-	return reply.Status, nil
-}
-
 // LegacyFilter reads the legacy filter table: the kernel lists its
 // x_tables in /proc/net/ip_tables_names (ip6_tables_names), and
 // iptables-legacy-save prints one.
-func (doctorKernel) LegacyFilter(v6 bool) (legacyFilter, error) {
-	names, save := "/proc/net/ip_tables_names", "iptables-legacy-save"
+func (Kernel) LegacyFilter(v6 bool) (LegacyFilter, error) {
+	names, save := "/proc/net/ip_tables_names", firewall.LegacyCommand(v6)+"-save"
 	if v6 {
-		names, save = "/proc/net/ip6_tables_names", "ip6tables-legacy-save"
+		names = "/proc/net/ip6_tables_names"
 	}
 	b, err := os.ReadFile(names)
 	if err != nil || !slices.Contains(strings.Fields(string(b)), "filter") {
-		return legacyFilter{}, nil // no legacy filter table in this kernel or namespace
+		return LegacyFilter{}, nil // no legacy filter table in this kernel or namespace
 	}
 	bin, err := exec.LookPath(save)
 	if err != nil {
-		return legacyFilter{}, fmt.Errorf("the kernel has a legacy filter table but %s is not installed (apt install iptables) to read it", save)
+		return LegacyFilter{}, fmt.Errorf("the kernel has a legacy filter table but %s is not installed (apt install iptables) to read it", save)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -196,12 +188,12 @@ func (doctorKernel) LegacyFilter(v6 bool) (legacyFilter, error) {
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
 	if err != nil {
-		return legacyFilter{}, fmt.Errorf("%s -t filter: %v: %s", save, err, strings.TrimSpace(stderr.String()))
+		return LegacyFilter{}, fmt.Errorf("%s -t filter: %v: %s", save, err, strings.TrimSpace(stderr.String()))
 	}
-	return legacyFilter{Loaded: true, Save: string(out)}, nil
+	return LegacyFilter{Loaded: true, Save: string(out)}, nil
 }
 
-func (doctorKernel) Ruleset() ([]byte, error) {
+func (Kernel) Ruleset() ([]byte, error) {
 	nft, err := exec.LookPath("nft")
 	if err != nil {
 		what := "nft is not installed"
@@ -226,7 +218,7 @@ func (doctorKernel) Ruleset() ([]byte, error) {
 	return out, nil
 }
 
-func (doctorKernel) Processes(name string) ([]int, error) {
+func (Kernel) Processes(name string) ([]int, error) {
 	self, err := os.Readlink("/proc/self/ns/net")
 	if err != nil {
 		return nil, err
@@ -254,8 +246,8 @@ func (doctorKernel) Processes(name string) ([]int, error) {
 
 // Listen opens the raw VRRP socket of each interface, as the daemon does,
 // takes every VRID and keeps what parses as an advert.
-func (doctorKernel) Listen(on []doctorListen, d time.Duration) ([]doctorAdvert, error) {
-	c := &doctorCollector{}
+func (Kernel) Listen(on []ListenOn, d time.Duration) ([]Advert, error) {
+	c := &collector{}
 	var errs []error
 	var socks []*vrrp.Socket
 	var wg sync.WaitGroup
@@ -266,7 +258,7 @@ func (doctorKernel) Listen(on []doctorListen, d time.Duration) ([]doctorAdvert, 
 			continue
 		}
 		for vrid := 1; vrid <= 255; vrid++ {
-			if err := s.Register(uint8(vrid), &doctorReceiver{c, l.Interface}, true); err != nil {
+			if err := s.Register(uint8(vrid), &receiver{c, l.Interface}, true); err != nil {
 				errs = append(errs, err)
 				break
 			}
@@ -286,29 +278,29 @@ func (doctorKernel) Listen(on []doctorListen, d time.Duration) ([]doctorAdvert, 
 	return c.heard, errors.Join(append(errs, c.errs...)...)
 }
 
-type doctorCollector struct {
+type collector struct {
 	mu    sync.Mutex
-	heard []doctorAdvert
+	heard []Advert
 	errs  []error
 }
 
-func (c *doctorCollector) readFailed(err error) {
+func (c *collector) readFailed(err error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.errs = append(c.errs, err)
 }
 
-type doctorReceiver struct {
-	c     *doctorCollector
+type receiver struct {
+	c     *collector
 	iface string
 }
 
-func (r *doctorReceiver) Deliver(p vrrp.Packet) {
+func (r *receiver) Deliver(p vrrp.Packet) {
 	a, err := vrrp.ParseAdvert(p.Data, p.Src, p.Dst)
 	if err != nil {
 		return
 	}
 	r.c.mu.Lock()
-	r.c.heard = append(r.c.heard, doctorAdvert{Interface: r.iface, Src: p.Src.Unmap(), TTL: p.TTL, Advert: a})
+	r.c.heard = append(r.c.heard, Advert{Interface: r.iface, Src: p.Src.Unmap(), TTL: p.TTL, Advert: a})
 	r.c.mu.Unlock()
 }
