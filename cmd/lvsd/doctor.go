@@ -18,7 +18,7 @@ import (
 
 func cmdDoctor(args []string, stdout, stderr io.Writer) int {
 	return runDoctor(args, stderr, func(opts doctor.Options) doctor.Result {
-		return doctor.Run(stdout, doctor.Kernel{}, daemonStates, opts)
+		return doctor.Run(stdout, doctor.Kernel{}, doctor.FromDaemon, opts)
 	})
 }
 
@@ -78,20 +78,4 @@ func runDoctor(args []string, stderr io.Writer, run func(doctor.Options) doctor.
 		return exitFail
 	}
 	return exitOK
-}
-
-// daemonStates is doctor.DaemonStates over the control socket: the state
-// of each VRRP instance of the lvsd answering on socket.
-func daemonStates(socket string) (map[string]string, error) {
-	reply, err := call(socket, controlRequest{Command: "status"})
-	if err != nil {
-		return nil, err
-	}
-	states := map[string]string{}
-	if reply.Status != nil {
-		for _, in := range reply.Status.Instances {
-			states[in.Name] = in.State
-		}
-	}
-	return states, nil
 }

@@ -9,9 +9,9 @@
 //
 // It reads the host through Host (Kernel on Linux; a fake in the tests,
 // so that every finding is tested without root) and the running daemon
-// through DaemonStates. The firewall evaluators are in the firewall
-// subpackage. It imports conf, vrrp and ipvs; it must not import cmd,
-// nor the control protocol (the caller passes DaemonStates).
+// through DaemonStates (FromDaemon over the control socket; a fake in the
+// tests). The firewall evaluators are in the firewall subpackage. It
+// imports conf, vrrp, ipvs and the control client; never cmd.
 package doctor
 
 import (

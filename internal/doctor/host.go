@@ -4,6 +4,7 @@ import (
 	"net/netip"
 	"time"
 
+	"github.com/lvsd/lvsd/internal/control"
 	"github.com/lvsd/lvsd/vrrp"
 )
 
@@ -39,6 +40,23 @@ type Host interface {
 // "BACKUP", "FAULT"… An error means no lvsd answers; one wrapping
 // os.ErrPermission means the socket is there but not this user's to ask.
 type DaemonStates func(socket string) (map[string]string, error)
+
+// FromDaemon is DaemonStates over the control socket: the state of each
+// VRRP instance of the lvsd answering on socket. Its errors keep the dial
+// error, so a socket this user may not open is told from no daemon.
+func FromDaemon(socket string) (map[string]string, error) {
+	reply, err := control.Call(socket, control.Request{Command: control.CmdStatus}, control.CallTimeout)
+	if err != nil {
+		return nil, err
+	}
+	states := map[string]string{}
+	if reply.Status != nil {
+		for _, in := range reply.Status.Instances {
+			states[in.Name] = in.State
+		}
+	}
+	return states, nil
+}
 
 // IPVSStatus is the kernel's IPVS as doctor sees it.
 type IPVSStatus struct {
