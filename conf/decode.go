@@ -179,29 +179,13 @@ func (a attrs) list(name string) ([]hcl.Expression, bool) {
 
 // strings reads a list of strings; empty elements are errors.
 func (a attrs) strings(name string, dst *[]string) bool {
-	exprs, ok := a.list(name)
-	if !ok {
-		return false
-	}
-	out := make([]string, 0, len(exprs))
-	good := true
-	for _, e := range exprs {
-		v, ok := a.d.eval(e, cty.String, name)
-		if !ok {
-			good = false
-			continue
-		}
+	return eachOf(a, name, cty.String, dst, func(e hcl.Expression, v cty.Value) (string, bool) {
 		if strings.TrimSpace(v.AsString()) == "" {
 			a.d.errorf(e.Range(), "Invalid "+name, "empty string in the list")
-			good = false
-			continue
+			return "", false
 		}
-		out = append(out, v.AsString())
-	}
-	if good {
-		*dst = out
-	}
-	return good
+		return v.AsString(), true
+	})
 }
 
 // argv reads a command line: a non-empty list of strings, run without a shell.
@@ -230,30 +214,14 @@ func (a attrs) iface(name string, dst *string) bool {
 
 // ints reads a list of whole numbers, each within [lo, hi].
 func (a attrs) ints(name string, lo, hi int, dst *[]int) bool {
-	exprs, ok := a.list(name)
-	if !ok {
-		return false
-	}
-	out := make([]int, 0, len(exprs))
-	good := true
-	for _, e := range exprs {
-		v, ok := a.d.eval(e, cty.Number, name)
-		if !ok {
-			good = false
-			continue
-		}
+	return eachOf(a, name, cty.Number, dst, func(e hcl.Expression, v cty.Value) (int, bool) {
 		var n int64
 		if !v.AsBigFloat().IsInt() || gocty.FromCtyValue(v, &n) != nil || n < int64(lo) || n > int64(hi) {
 			a.d.errorf(e.Range(), name+" out of range", "%s is not a whole number within %d..%d", v.AsBigFloat().String(), lo, hi)
-			good = false
-			continue
+			return 0, false
 		}
-		out = append(out, int(n))
-	}
-	if good {
-		*dst = out
-	}
-	return good
+		return int(n), true
+	})
 }
 
 // addr reads an IP address.
@@ -306,6 +274,19 @@ func parseVIP(s string) (netip.Prefix, error) {
 // eachString parses each string of a list attribute, pointing each error
 // at its element.
 func eachString[T any](a attrs, name string, dst *[]T, parse func(string) (T, error)) bool {
+	return eachOf(a, name, cty.String, dst, func(e hcl.Expression, v cty.Value) (T, bool) {
+		t, err := parse(v.AsString())
+		if err != nil {
+			a.d.errorf(e.Range(), "Invalid "+name, "%s", err)
+		}
+		return t, err == nil
+	})
+}
+
+// eachOf evaluates each element of a list attribute as ty and converts it
+// with conv, which reports its own errors. dst is set only when every
+// element is good; every bad one is reported.
+func eachOf[T any](a attrs, name string, ty cty.Type, dst *[]T, conv func(hcl.Expression, cty.Value) (T, bool)) bool {
 	exprs, ok := a.list(name)
 	if !ok {
 		return false
@@ -313,14 +294,13 @@ func eachString[T any](a attrs, name string, dst *[]T, parse func(string) (T, er
 	out := make([]T, 0, len(exprs))
 	good := true
 	for _, e := range exprs {
-		v, ok := a.d.eval(e, cty.String, name)
+		v, ok := a.d.eval(e, ty, name)
 		if !ok {
 			good = false
 			continue
 		}
-		t, err := parse(v.AsString())
-		if err != nil {
-			a.d.errorf(e.Range(), "Invalid "+name, "%s", err)
+		t, ok := conv(e, v)
+		if !ok {
 			good = false
 			continue
 		}
