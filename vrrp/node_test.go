@@ -247,3 +247,58 @@ func TestNodeSyncGroupMovesWhole(t *testing.T) {
 		}
 	})
 }
+
+// Ending the node's context stops it as Stop does: the master resigns
+// (the peer takes over after skew), gives up its VIPs, runs its stop
+// script, and every goroutine of the node ends (synctest checks).
+func TestNodeContextEndStops(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ha, hb := pair()
+		cfg := instance("VI_1", "eth0", 51, 150, vip1)
+		cfg.Notify.Stop = []string{"/bin/notify", "stop"}
+		ctx, cancel := context.WithCancel(context.Background())
+		a := vrrp.NewNode(ctx, ha.Deps(quiet()))
+		if _, err := a.Apply(vrrp.NodeConfig{Instances: []vrrp.Config{cfg}}); err != nil {
+			t.Fatal(err)
+		}
+		b := startDirector(t, hb, vrrp.NodeConfig{Instances: []vrrp.Config{instance("VI_1", "eth0", 51, 100, vip1)}})
+		time.Sleep(10 * time.Second)
+		stop := time.Now()
+		cancel()
+		a.Stop() // waits, as the context's end alone also stops it
+		if ha.Holds(vip1) {
+			t.Error("A holds the VIP after its stop")
+		}
+		if runs := ha.Runner.Runs(); len(runs) == 0 || !slices.Equal(runs[len(runs)-1], []string{"/bin/notify", "stop", "INIT", "VI_1"}) {
+			t.Errorf("A ran %q; want the stop script last", runs)
+		}
+		if _, err := a.Apply(vrrp.NodeConfig{}); err != vrrp.ErrNodeStopped {
+			t.Errorf("Apply after the stop: %v", err)
+		}
+		time.Sleep(5 * time.Second)
+		if got, want := b.lastTo("VI_1", vrrp.Master).Sub(stop), vrrp.Skew(vrrp.V3, 100, time.Second); got != want {
+			t.Errorf("B took over %s after A stopped, want skew %s", got, want)
+		}
+	})
+}
+
+// An interface deleted and created again with another address: the
+// node reopens its socket on the new link and the instance (no
+// source_ip) speaks from the new address.
+func TestNodeRecreatedInterfaceMovesSource(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ha, hb := pair()
+		a := startDirector(t, ha, vrrp.NodeConfig{Instances: []vrrp.Config{instance("VI_1", "eth0", 51, 150, vip1)}})
+		b := startDirector(t, hb, vrrp.NodeConfig{Instances: []vrrp.Config{instance("VI_1", "eth0", 51, 100, vip1)}})
+		time.Sleep(10 * time.Second)
+		renumbered := netip.MustParseAddr("192.0.2.21")
+		ha.Recreate("eth0", renumbered)
+		time.Sleep(10 * time.Second)
+		if r, _ := a.node.Instance("VI_1"); r.Source != renumbered {
+			t.Errorf("A speaks from %s, want %s", r.Source, renumbered)
+		}
+		if a.state(t, "VI_1") != vrrp.Master || b.status(t, "VI_1").MasterIP != renumbered {
+			t.Errorf("A %s, B follows %s; want A master from %s", a.state(t, "VI_1"), b.status(t, "VI_1").MasterIP, renumbered)
+		}
+	})
+}
