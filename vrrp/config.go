@@ -1,5 +1,13 @@
 // Package vrrp implements VRRP v3 (RFC 5798) and v2 (RFC 3768): the packet
-// codec, the state machine and the runner that holds virtual IPs.
+// codec, the state machine of one instance, and the Node that supervises
+// every instance of a host (sockets shared per interface, track scripts,
+// sync groups, interface and address watching, notify scripts). Its OS
+// seams are small interfaces (Conn, Addresser, Announcer, Runner, the
+// funcs of NodeDeps) with the Linux implementations in _linux.go files
+// and fakes in vrrp/vrrptest.
+//
+// It owns its configuration types, which conf fills; it must not import
+// conf, internal/*, healthcheck, ipvs or sync.
 package vrrp
 
 import (

@@ -27,24 +27,20 @@ func (d *daemon) drill(name string, hold time.Duration) (*drillReport, error) {
 		d.mu.Unlock()
 		return nil, errStopping
 	}
-	var m *managed
-	for _, ic := range d.cfg.Instances {
-		cand := d.instances[ic.Name]
-		if cand == nil || (name != "" && ic.Name != name) {
+	var in *vrrp.Instance
+	var src netip.Addr
+	var cfg vrrp.Config
+	for _, cand := range d.node.Instances() {
+		if name != "" && cand.Config.Name != name {
 			continue
 		}
-		if st, ok := cand.in.Status(); ok && (name != "" || st.State == vrrp.Master) {
-			m = cand
+		if st, ok := cand.Instance.Status(); ok && (name != "" || st.State == vrrp.Master) {
+			in, src, cfg = cand.Instance, cand.Source, cand.Config
 			break
 		}
 	}
-	var src netip.Addr
-	var cfg vrrp.Config
-	if m != nil {
-		src, cfg = m.src, m.cfg
-	}
 	d.mu.Unlock()
-	if m == nil {
+	if in == nil {
 		if name != "" {
 			return nil, fmt.Errorf("no instance %q", name)
 		}
@@ -63,14 +59,14 @@ func (d *daemon) drill(name string, hold time.Duration) (*drillReport, error) {
 	}
 
 	start := time.Now()
-	if err := m.in.StepDown(hold); err != nil {
+	if err := in.StepDown(hold); err != nil {
 		return nil, err
 	}
 	// The peer takes over after its skew; allow a whole master_down of the
 	// lowest priority before calling the drill failed.
 	limit := vrrp.MasterDown(cfg.Version, 1, cfg.AdvertInterval) + time.Second
 	for {
-		st, ok := m.in.Status()
+		st, ok := in.Status()
 		if !ok {
 			return nil, errors.New("the instance stopped during the drill")
 		}

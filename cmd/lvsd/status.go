@@ -19,12 +19,8 @@ func (d *daemon) status() *statusReply {
 		Config: d.cfg.File, Started: d.started,
 		Reloads: d.reloadOK.Load(), ReloadFailures: d.reloadKO.Load(),
 	}
-	for _, ic := range d.cfg.Instances {
-		m := d.instances[ic.Name]
-		if m == nil {
-			continue
-		}
-		s, ok := m.in.Status()
+	for _, run := range d.node.Instances() {
+		s, ok := run.Instance.Status()
 		if !ok {
 			continue
 		}
