@@ -1,4 +1,4 @@
-package conf
+package keepalived
 
 import (
 	"fmt"
@@ -313,7 +313,7 @@ func (c *kaConv) vsBlock(n *kaNode, t kaTarget) *hBlock {
 		b.attr("address", hStr(hostPort(t.addr, t.port)), n.Pos)
 		if !protoSet {
 			b.attr("protocol", hStr("udp"), n.Pos, "keepalived defaults to UDP (the kernel's default) when protocol is not given")
-			c.notes = append(c.notes, ImportNote{File: n.Pos.File, Line: n.Pos.Line, Statement: stmt(n),
+			c.notes = append(c.notes, Note{File: n.Pos.File, Line: n.Pos.Line, Statement: stmt(n),
 				Text: "carried over with protocol = \"udp\": keepalived defaults to UDP when protocol is not given; add protocol TCP if TCP was meant"})
 		}
 	}
@@ -421,7 +421,7 @@ func (c *kaConv) vsBlock(n *kaNode, t kaTarget) *hBlock {
 	}
 	if t.fwmark == 0 && t.port == 0 && b.get("persistence") == nil {
 		b.attr("persistence", hDur(360*time.Second), n.Pos, "keepalived makes a service on port 0 persistent, for 6 minutes")
-		c.notes = append(c.notes, ImportNote{File: n.Pos.File, Line: n.Pos.Line, Statement: stmt(n),
+		c.notes = append(c.notes, Note{File: n.Pos.File, Line: n.Pos.Line, Statement: stmt(n),
 			Text: "carried over with persistence = \"360s\": a service on all ports must be persistent, and keepalived makes it so"})
 	}
 	// Real servers, then what they share.
@@ -456,7 +456,7 @@ func (c *kaConv) quorum(b *hBlock, rss []*kaRS) {
 		qv, _ = strconv.Atoi(q.expr)
 		if qv > total && total > 0 {
 			q.comments = append(q.comments, fmt.Sprintf("keepalived: quorum %d — lowered to %d, the real servers' total weight, as keepalived lowers it", qv, total))
-			c.notes = append(c.notes, ImportNote{File: q.src.File, Line: q.src.Line, Statement: fmt.Sprintf("quorum %d", qv),
+			c.notes = append(c.notes, Note{File: q.src.File, Line: q.src.Line, Statement: fmt.Sprintf("quorum %d", qv),
 				Text: fmt.Sprintf("carried over as %d, the real servers' total weight, as keepalived lowers it", total)})
 			qv = total
 			q.expr = hInt(total)
@@ -468,7 +468,7 @@ func (c *kaConv) quorum(b *hBlock, rss []*kaRS) {
 	}
 	if hv, _ := strconv.Atoi(h.expr); hv >= qv || hv == 0 {
 		if hv != 0 {
-			c.notes = append(c.notes, ImportNote{File: h.src.File, Line: h.src.Line, Statement: fmt.Sprintf("hysteresis %d", hv),
+			c.notes = append(c.notes, Note{File: h.src.File, Line: h.src.Line, Statement: fmt.Sprintf("hysteresis %d", hv),
 				Text: fmt.Sprintf("not carried over: it is not below quorum %d, and keepalived sets it to 0 then", qv)})
 			b.comment(fmt.Sprintf("keepalived: hysteresis %d — not carried over: not below quorum %d, keepalived sets it to 0", hv, qv), h.src)
 		}

@@ -1,10 +1,12 @@
-package conf
+package keepalived
 
 import (
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lvsd/lvsd/conf"
 )
 
 // vrrp_instance → vrrp
@@ -81,7 +83,7 @@ func (c *kaConv) instance(n *kaNode) *hBlock {
 			}
 		case "virtual_ipaddress":
 			if len(x.Children) > 0 && !v6 {
-				if p, err := parseVIP(x.Children[0].Key); err == nil {
+				if p, err := conf.ParseVIP(x.Children[0].Key); err == nil {
 					v6 = p.Addr().Is6()
 				}
 			}
@@ -396,7 +398,7 @@ func (c *kaConv) advertInt(b *hBlock, x *kaNode, d time.Duration, version int) {
 // vip converts one virtual_ipaddress(_excluded) entry:
 // <IPADDR>[/<MASK>] [brd <IPADDR>] [dev <STRING>] [scope <SCOPE>] [label <LABEL>] …
 func (c *kaConv) vip(b *hBlock, x, e *kaNode, first bool, iface string, v6 bool, list func(string, kaPos, []string, ...string)) {
-	p, err := parseVIP(e.Key)
+	p, err := conf.ParseVIP(e.Key)
 	if err != nil {
 		c.errf(e.Pos, "%s: %v", x.Key, err)
 		return

@@ -1,4 +1,4 @@
-package conf
+package keepalived
 
 import (
 	"errors"
@@ -9,123 +9,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/hashicorp/hcl/v2"
 )
-
-// ImportNote is something of a keepalived.conf that the import did not
-// carry over as it was. Each one is also a comment in the HCL, at the
-// place the setting would have gone.
-type ImportNote struct {
-	File      string
-	Line      int
-	Statement string // the keepalived statement, as written
-	Text      string // what became of it, and why
-	// ChangesBehaviour marks what makes lvsd act differently from
-	// keepalived with this file (AH authentication, a check kind lvsd
-	// lacks, …): `lvsd import-keepalived` then exits non-zero.
-	ChangesBehaviour bool
-}
-
-func (n ImportNote) String() string {
-	kind := "note"
-	if n.ChangesBehaviour {
-		kind = "changes behaviour"
-	}
-	return fmt.Sprintf("%s:%d: %s: %s — %s", n.File, n.Line, kind, n.Statement, n.Text)
-}
-
-// ChangesBehaviour reports whether any note marks a change of behaviour.
-func ChangesBehaviour(notes []ImportNote) bool {
-	for _, n := range notes {
-		if n.ChangesBehaviour {
-			return true
-		}
-	}
-	return false
-}
-
-// ImportKeepalived reads the keepalived.conf at path, with the files it
-// includes, and returns the equivalent lvsd HCL and notes on what could
-// not be carried over as it was. The HCL is deterministic and passes lvsd's
-// validation (interfaces and programs are not looked for: that is the
-// job of `lvsd check` on the director). err is set when the input cannot
-// be read or converted (syntax, an include cycle, an unknown top-level
-// block, a value keepalived would not accept either); each of its lines
-// names the keepalived file and line. When only lvsd's validation of the
-// result fails, the HCL is returned with the error, for inspection.
-//
-// The file is read as keepalived with config id configID would read it
-// (keepalived -i, which defaults to the host name up to its first dot):
-// a line "@ID …" only when configID is ID, "@^ID …" only when it is not.
-// When a line depended on it, the HCL says so in its first comment.
-//
-// A caller such as `lvsd import-keepalived` prints the HCL, prints each
-// note, and fails when err is set or ChangesBehaviour(notes).
-func ImportKeepalived(path, configID string) (hcl []byte, notes []ImportNote, err error) {
-	return importKeepalived(path, configID, kaOS)
-}
-
-func importKeepalived(path, configID string, fs kaFS) ([]byte, []ImportNote, error) {
-	r := newKAReader(fs, configID)
-	toks, err := r.file(path, kaPos{})
-	if err != nil {
-		return nil, r.notes, err
-	}
-	root, trailing, err := kaParse(toks)
-	if err != nil {
-		return nil, r.notes, err
-	}
-	c := newKAConv()
-	c.notes = r.notes
-	top := c.convert(root, trailing)
-	if len(c.errs) > 0 {
-		sort.SliceStable(c.errs, func(i, j int) bool {
-			a, b := c.errs[i].(*kaError).Pos, c.errs[j].(*kaError).Pos
-			return a.File < b.File || a.File == b.File && a.Line < b.Line
-		})
-		return nil, c.sortedNotes(), errors.Join(c.errs...)
-	}
-	if r.usedID {
-		b := newBlock("", kaPos{})
-		b.comment(fmt.Sprintf("Imported for keepalived config id %q (lvsd import-keepalived --config-id):\n"+
-			"the lines of the keepalived file marked @ID for another id, or @^%s, are left out.", configID, configID), kaPos{})
-		top = append([]*hBlock{commentOnly(b)}, top...)
-	}
-	out, srcOf := renderHCL(top)
-	if _, diags := Parse(out, "imported.hcl", anyHost{}); diags.HasErrors() {
-		var msgs []string
-		for _, d := range diags {
-			if d.Severity != hcl.DiagError {
-				continue
-			}
-			msg := FormatDiagnostic(d)
-			if d.Subject != nil {
-				if src, ok := srcOf[d.Subject.Start.Line]; ok {
-					msg = src.String() + ": " + d.Summary
-					if d.Detail != "" {
-						msg += "; " + strings.Join(strings.Fields(d.Detail), " ")
-					}
-				}
-			}
-			msgs = append(msgs, msg)
-		}
-		return out, c.sortedNotes(), fmt.Errorf("the converted configuration is not valid for lvsd:\n%s", strings.Join(msgs, "\n"))
-	}
-	return out, c.sortedNotes(), nil
-}
-
-// anyHost has every interface and program: the import checks the file,
-// not the machine it runs on.
-type anyHost struct{}
-
-func (anyHost) Hostname() string             { return "imported" }
-func (anyHost) HasInterface(string) bool     { return true }
-func (anyHost) Executable(path string) error { return nil }
 
 // kaConv converts the statement tree; it collects every problem.
 type kaConv struct {
-	notes []ImportNote
+	notes []Note
 	errs  []error
 
 	// from global_defs
@@ -199,7 +87,7 @@ func (c *kaConv) errf(pos kaPos, format string, args ...any) {
 }
 
 func (c *kaConv) addNote(n *kaNode, changes bool, text string) {
-	c.notes = append(c.notes, ImportNote{File: n.Pos.File, Line: n.Pos.Line, Statement: stmt(n), Text: text, ChangesBehaviour: changes})
+	c.notes = append(c.notes, Note{File: n.Pos.File, Line: n.Pos.Line, Statement: stmt(n), Text: text, ChangesBehaviour: changes})
 }
 
 func stmt(n *kaNode) string {
@@ -224,7 +112,7 @@ func (c *kaConv) adjust(b *hBlock, n *kaNode, changes bool, what string) {
 	b.comment("keepalived: "+stmt(n)+" — "+what, n.Pos)
 }
 
-func (c *kaConv) sortedNotes() []ImportNote {
+func (c *kaConv) sortedNotes() []Note {
 	sort.SliceStable(c.notes, func(i, j int) bool {
 		a, b := c.notes[i], c.notes[j]
 		if a.File != b.File {
@@ -427,7 +315,7 @@ func (c *kaConv) convert(root *kaNode, trailing []string) []*hBlock {
 		c.global.attr("script_user", hStr("root"), kaPos{},
 			"keepalived ran scripts as keepalived_script if that user exists, else as root;",
 			"lvsd would run them as nobody. Prefer an unprivileged user that can run them.")
-		c.notes = append(c.notes, ImportNote{File: root.Pos.File, Line: 1, Statement: "global_defs", Text: "script_user = \"root\" is set, since keepalived ran scripts as root when keepalived_script does not exist; prefer an unprivileged user"})
+		c.notes = append(c.notes, Note{File: root.Pos.File, Line: 1, Statement: "global_defs", Text: "script_user = \"root\" is set, since keepalived ran scripts as root when keepalived_script does not exist; prefer an unprivileged user"})
 	}
 	if c.csync != nil {
 		at := globalAt + 1
@@ -862,7 +750,7 @@ func (c *kaConv) resolveScriptWeights() {
 		if !same {
 			for _, r := range s.refs {
 				rw, rwhy := r.weight(s)
-				c.notes = append(c.notes, ImportNote{File: r.pos.File, Line: r.pos.Line, Statement: "track_script " + name,
+				c.notes = append(c.notes, Note{File: r.pos.File, Line: r.pos.Line, Statement: "track_script " + name,
 					Text:             fmt.Sprintf("vrrp_instance %s sees weight %d%s, but lvsd has one weight per track_script (%d is kept)", r.instance, rw, rwhy, s.weight),
 					ChangesBehaviour: true})
 			}
@@ -882,7 +770,7 @@ func (c *kaConv) resolveScriptWeights() {
 		default:
 			s.block.attr("weight", hInt(w), s.node.Pos, text)
 		}
-		c.notes = append(c.notes, ImportNote{File: s.node.Pos.File, Line: s.node.Pos.Line, Statement: "vrrp_script " + name,
+		c.notes = append(c.notes, Note{File: s.node.Pos.File, Line: s.node.Pos.Line, Statement: "vrrp_script " + name,
 			Text: fmt.Sprintf("carried over with weight %d, the weight its instances see%s", w, why)})
 	}
 }
