@@ -53,7 +53,6 @@ var instanceChanges = map[string]string{
 	"notify_master_rx_lower_pri": "lvsd has no such notify script",
 	"notify_deleted":             "lvsd has no such notify script",
 	"notify_fifo":                "lvsd has no notify FIFO",
-	"mcast_dst_ip":               "lvsd sends adverts to the RFC group (or unicast_peers)",
 }
 
 type kaList struct {
@@ -62,293 +61,357 @@ type kaList struct {
 	seen map[string]bool
 }
 
+// vrrpConv is a vrrp_instance being converted.
+type vrrpConv struct {
+	name string
+	b    *hBlock
+	// What decides the rest, read before the statements are converted.
+	iface           string
+	version         int
+	explicitVersion int
+	versionNode     *kaNode
+	v6              bool
+	trackPrimary    bool
+	master          bool // state MASTER
+
+	lists       map[string]*kaList // list attributes, built up statement by statement
+	garp        *hBlock
+	hasVRID     bool
+	notifyFirst *kaNode
+}
+
+// list adds vals to the list attribute attr, each value once, made at
+// its first use.
+func (v *vrrpConv) list(attr string, pos kaPos, comments []string, vals ...string) {
+	l := v.lists[attr]
+	if l == nil {
+		l = &kaList{item: v.b.attr(attr, "", pos, comments...), seen: map[string]bool{}}
+		v.lists[attr] = l
+	} else {
+		l.item.comments = append(l.item.comments, comments...)
+	}
+	for _, val := range vals {
+		if !l.seen[val] {
+			l.seen[val] = true
+			l.vals = append(l.vals, val)
+		}
+	}
+}
+
+func (v *vrrpConv) garpBlock(pos kaPos) *hBlock {
+	if v.garp == nil {
+		v.garp = v.b.child("garp", pos)
+	}
+	return v.garp
+}
+
 func (c *kaConv) instance(n *kaNode) *hBlock {
-	name := n.Args[0]
-	b := newBlock("vrrp", n.Pos, name)
-	b.comments, b.tail = n.Comments, n.Tail
-
-	// What decides the rest: interface, family and version.
-	iface, explicitVersion := "", 0
-	var versionNode *kaNode
-	v6, trackPrimary, master := false, true, false
-	for _, x := range n.Children {
-		switch x.Key {
-		case "state":
-			master = strings.EqualFold(argOr(x, 0), "MASTER")
-		case "interface":
-			iface = argOr(x, 0)
-		case "version":
-			if v, ok := c.intArg(x, 0, 2, 3); ok {
-				explicitVersion, versionNode = v, x
-			}
-		case "virtual_ipaddress":
-			if len(x.Children) > 0 && !v6 {
-				if p, err := conf.ParseVIP(x.Children[0].Key); err == nil {
-					v6 = p.Addr().Is6()
-				}
-			}
-		case "dont_track_primary":
-			trackPrimary = false
-		}
-	}
-	version := c.defVersion
-	if explicitVersion != 0 {
-		version = explicitVersion
-	}
-	if v6 && version == 2 {
-		version = 3 // keepalived runs IPv6 instances as v3 whatever it is told
-	}
-
-	lists := map[string]*kaList{}
-	list := func(attr string, pos kaPos, comments []string, vals ...string) {
-		l := lists[attr]
-		if l == nil {
-			l = &kaList{item: b.attr(attr, "", pos, comments...), seen: map[string]bool{}}
-			lists[attr] = l
-		} else {
-			l.item.comments = append(l.item.comments, comments...)
-		}
-		for _, v := range vals {
-			if !l.seen[v] {
-				l.seen[v] = true
-				l.vals = append(l.vals, v)
-			}
-		}
-	}
-	var garp *hBlock
-	garpBlock := func(pos kaPos) *hBlock {
-		if garp == nil {
-			garp = b.child("garp", pos)
-		}
-		return garp
-	}
-	hasVRID := false
-	var notifyFirst *kaNode
-
-	trackEntry := func(x, e *kaNode, group string) {
-		// track_script entry: NAME [weight N] [reverse|noreverse|no_reverse]
-		s := c.scripts[e.Key]
-		if s == nil {
-			c.drop(b, e, false, "no vrrp_script "+strconv.Quote(e.Key)+" is defined; keepalived ignores it too")
-			return
-		}
-		ref := kaScriptRef{instance: name, pos: e.Pos}
-		for i := 0; i < len(e.Args); i++ {
-			switch e.Args[i] {
-			case "weight":
-				i++
-				v, err := strconv.Atoi(argOr(e, i))
-				if err != nil || v < -254 || v > 254 {
-					c.errf(e.Pos, "track_script %s: weight %q is not within -254..254", e.Key, argOr(e, i))
-					return
-				}
-				ref.override = &v
-			case "reverse":
-				c.addNote(e, true, "reverse not carried over: lvsd has no reversed weights")
-				b.comment("keepalived: "+stmt(e)+" — reverse not carried over: lvsd has no reversed weights", e.Pos)
-			case "noreverse", "no_reverse":
-			default:
-				c.addNote(e, false, fmt.Sprintf("%q ignored, as keepalived ignores it", e.Args[i]))
-			}
-		}
-		if g := c.groups[name]; g != nil && !g.tracking && group == "" {
-			ref.group = g.name
-		}
-		s.refs = append(s.refs, ref)
-		list("track_scripts", x.Pos, e.Comments, e.Key)
-	}
-	trackIface := func(x, e *kaNode) {
-		// track_interface entry: IFNAME [weight N [reverse]]
-		if len(e.Args) >= 2 && e.Args[0] == "weight" && e.Args[1] != "0" {
-			c.drop(b, e, true, "lvsd has no weighted interface tracking: a tracked interface going down puts the instance in FAULT")
-			return
-		}
-		if len(e.Args) > 2 || (len(e.Args) > 0 && e.Args[0] != "weight") {
-			c.drop(b, e, true, "lvsd has no reversed interface tracking")
-			return
-		}
-		list("track_interfaces", x.Pos, e.Comments, e.Key)
-	}
-
-	for _, x := range n.Children {
-		switch x.Key {
-		case "state":
-			c.drop(b, x, false, "lvsd elects the master by priority; every director starts as backup")
-		case "interface":
-			if c.nargs(x, 1, 1) {
-				b.attr("interface", hStr(x.Args[0]), x.Pos, x.Comments...)
-			}
-		case "virtual_router_id":
-			if v, ok := c.intArg(x, 0, 1, 255); ok {
-				b.attr("virtual_router_id", hInt(v), x.Pos, x.Comments...)
-				hasVRID = true
-			}
-		case "priority":
-			if v, ok := c.intArg(x, 0, 1, 255); ok {
-				b.attr("priority", hInt(v), x.Pos, x.Comments...)
-			}
-		case "advert_int":
-			if d, ok := c.secondsArg(x, 0); ok {
-				c.advertInt(b, x, d, version)
-			}
-		case "version":
-			if v6 && explicitVersion == 2 {
-				c.adjust(b, x, false, "carried over as version = 3: keepalived runs IPv6 instances as VRRP v3 too")
-			}
-		case "nopreempt", "no_preempt":
-			if master {
-				c.drop(b, x, false, "keepalived ignores it with state MASTER (it says so and clears it), so the instance preempts")
-				continue
-			}
-			b.attr("preempt", hBool(false), x.Pos, x.Comments...)
-		case "preempt":
-			b.attr("preempt", hBool(true), x.Pos, x.Comments...)
-		case "preempt_delay":
-			if master {
-				c.drop(b, x, false, "keepalived ignores it with state MASTER (it says so and clears it)")
-				continue
-			}
-			if d, ok := c.secondsArg(x, 0); ok {
-				if d > time.Hour {
-					c.adjust(b, x, false, "shortened to lvsd's maximum of 1h")
-					d = time.Hour
-				}
-				b.attr("preempt_delay", hDur(d), x.Pos, x.Comments...)
-			}
-		case "virtual_ipaddress", "virtual_ipaddress_excluded":
-			for i, e := range x.Children {
-				c.vip(b, x, e, i == 0, iface, v6, list)
-			}
-		case "mcast_src_ip", "unicast_src_ip":
-			if c.nargs(x, 1, 1) {
-				if b.get("source_ip") != nil {
-					c.drop(b, x, false, "source_ip is already set by an earlier statement")
-					continue
-				}
-				b.attr("source_ip", hStr(x.Args[0]), x.Pos, x.Comments...)
-			}
-		case "unicast_peer":
-			for i, e := range x.Children {
-				var peers []string
-				peers = append(peers, e.Key)
-				if len(e.Args) > 0 {
-					c.addNote(e, false, "min_ttl/max_ttl not carried over: lvsd requires TTL 255 on every advert")
-				}
-				comments := e.Comments
-				if i == 0 {
-					comments = append(append([]string{}, x.Comments...), e.Comments...)
-				}
-				list("unicast_peers", x.Pos, comments, peers...)
-			}
-		case "authentication":
-			c.authentication(b, x, version)
-		case "track_interface":
-			for _, e := range x.Children {
-				trackIface(x, e)
-			}
-		case "track_script":
-			for _, e := range x.Children {
-				trackEntry(x, e, "")
-			}
-		case "notify_master", "notify_backup", "notify_fault", "notify_stop":
-			if notifyFirst == nil {
-				notifyFirst = x
-			}
-			nb := b.child("notify", x.Pos)
-			if argv, ok := c.command(nb, x); ok {
-				nb.attr(strings.TrimPrefix(x.Key, "notify_"), hList(hStrs(argv)), x.Pos, x.Comments...)
-			}
-		case "garp_master_delay":
-			if d, ok := c.secondsArg(x, 0); ok {
-				garpBlock(x.Pos).attr("delay", hDur(d.Round(time.Second)), x.Pos, x.Comments...)
-			}
-		case "garp_master_repeat":
-			if v, ok := c.intArg(x, 0, 1, 100); ok {
-				garpBlock(x.Pos).attr("repeat", hInt(v), x.Pos, x.Comments...)
-			}
-		case "garp_master_refresh":
-			if d, ok := c.secondsArg(x, 0); ok {
-				if d > 24*time.Hour {
-					d = 24 * time.Hour
-				}
-				garpBlock(x.Pos).attr("refresh", hDur(d.Round(time.Second)), x.Pos, x.Comments...)
-			}
-		case "lvs_sync_daemon_interface":
-			if !c.nargs(x, 1, 1) {
-				continue
-			}
-			if c.csync != nil {
-				c.drop(b, x, true, "only one connection_sync is possible; the first one is kept")
-				continue
-			}
-			cs := newBlock("connection_sync", x.Pos)
-			cs.comments = x.Comments
-			cs.attr("interface", hStr(x.Args[0]), x.Pos)
-			cs.attr("instance", hStr(name), x.Pos)
-			c.csync = cs
-			b.comment("keepalived: "+stmt(x)+" — carried over as the connection_sync block", x.Pos)
-		case "dont_track_primary":
-			b.comment("keepalived: "+stmt(x)+" — carried over: the interface is not in track_interfaces", x.Pos, x.Comments...)
-		case "down_timer_adverts":
-			if argOr(x, 0) == "3" {
-				c.drop(b, x, false, "3 adverts is what lvsd uses (RFC 5798)")
-				continue
-			}
-			c.drop(b, x, true, "lvsd's master down timer is 3 adverts plus skew (RFC 5798)")
-		default:
-			if why, ok := instanceHarmless[x.Key]; ok {
-				c.drop(b, x, false, why)
-				continue
-			}
-			if why, ok := instanceChanges[x.Key]; ok {
-				if x.Key == "mcast_dst_ip" && (argOr(x, 0) == "224.0.0.18" || argOr(x, 0) == "ff02::12") {
-					c.drop(b, x, false, "it is the RFC group, which lvsd uses")
-					continue
-				}
-				c.drop(b, x, true, why)
-				continue
-			}
-			c.drop(b, x, true, "not a vrrp_instance keyword the importer knows")
-		}
-	}
+	v := c.newVRRPConv(n)
+	vrrpKeywords.convert(c, v.b, v, n)
 	// Tracking set on the sync group applies to every member.
-	if g := c.groups[name]; g != nil {
+	if g := c.groups[v.name]; g != nil {
 		for _, x := range g.tracks {
 			for _, e := range x.Children {
 				if x.Key == "track_script" {
-					trackEntry(x, &kaNode{Key: e.Key, Args: e.Args, Pos: e.Pos}, g.name)
+					c.trackEntry(v, x, &kaNode{Key: e.Key, Args: e.Args, Pos: e.Pos}, g.name)
 				} else {
-					trackIface(x, &kaNode{Key: e.Key, Args: e.Args, Pos: e.Pos})
+					c.trackIface(v, x, &kaNode{Key: e.Key, Args: e.Args, Pos: e.Pos})
 				}
 			}
 		}
 	}
+	c.finishInstance(v, n)
+	return v.b
+}
 
-	if notifyFirst != nil {
-		nb := b.child("notify", notifyFirst.Pos)
+// newVRRPConv reads what decides the rest of an instance: interface,
+// family and version.
+func (c *kaConv) newVRRPConv(n *kaNode) *vrrpConv {
+	v := &vrrpConv{name: n.Args[0], b: newBlock("vrrp", n.Pos, n.Args[0]), trackPrimary: true, lists: map[string]*kaList{}}
+	v.b.comments, v.b.tail = n.Comments, n.Tail
+	for _, x := range n.Children {
+		switch x.Key {
+		case "state":
+			v.master = strings.EqualFold(argOr(x, 0), "MASTER")
+		case "interface":
+			v.iface = argOr(x, 0)
+		case "version":
+			if ver, ok := c.intArg(x, 0, 2, 3); ok {
+				v.explicitVersion, v.versionNode = ver, x
+			}
+		case "virtual_ipaddress":
+			if len(x.Children) > 0 && !v.v6 {
+				if p, err := conf.ParseVIP(x.Children[0].Key); err == nil {
+					v.v6 = p.Addr().Is6()
+				}
+			}
+		case "dont_track_primary":
+			v.trackPrimary = false
+		}
+	}
+	v.version = c.defVersion
+	if v.explicitVersion != 0 {
+		v.version = v.explicitVersion
+	}
+	if v.v6 && v.version == 2 {
+		v.version = 3 // keepalived runs IPv6 instances as v3 whatever it is told
+	}
+	return v
+}
+
+// vrrpKeywords converts the statements of a vrrp_instance.
+var vrrpKeywords = keywords[*vrrpConv]{
+	handle: map[string]func(*kaConv, *vrrpConv, *kaNode){
+		"state": func(c *kaConv, v *vrrpConv, x *kaNode) {
+			c.drop(v.b, x, false, "lvsd elects the master by priority; every director starts as backup")
+		},
+		"interface": func(c *kaConv, v *vrrpConv, x *kaNode) {
+			if c.nargs(x, 1, 1) {
+				v.b.attr("interface", hStr(x.Args[0]), x.Pos, x.Comments...)
+			}
+		},
+		"virtual_router_id": func(c *kaConv, v *vrrpConv, x *kaNode) {
+			if id, ok := c.intArg(x, 0, 1, 255); ok {
+				v.b.attr("virtual_router_id", hInt(id), x.Pos, x.Comments...)
+				v.hasVRID = true
+			}
+		},
+		"priority": func(c *kaConv, v *vrrpConv, x *kaNode) {
+			if p, ok := c.intArg(x, 0, 1, 255); ok {
+				v.b.attr("priority", hInt(p), x.Pos, x.Comments...)
+			}
+		},
+		"advert_int": func(c *kaConv, v *vrrpConv, x *kaNode) {
+			if d, ok := c.secondsArg(x, 0); ok {
+				c.advertInt(v.b, x, d, v.version)
+			}
+		},
+		"version": func(c *kaConv, v *vrrpConv, x *kaNode) {
+			if v.v6 && v.explicitVersion == 2 {
+				c.adjust(v.b, x, false, "carried over as version = 3: keepalived runs IPv6 instances as VRRP v3 too")
+			}
+		},
+		"nopreempt":  vrrpNoPreempt,
+		"no_preempt": vrrpNoPreempt,
+		"preempt": func(c *kaConv, v *vrrpConv, x *kaNode) {
+			v.b.attr("preempt", hBool(true), x.Pos, x.Comments...)
+		},
+		"preempt_delay": func(c *kaConv, v *vrrpConv, x *kaNode) {
+			if v.master {
+				c.drop(v.b, x, false, "keepalived ignores it with state MASTER (it says so and clears it)")
+				return
+			}
+			if d, ok := c.secondsArg(x, 0); ok {
+				if d > time.Hour {
+					c.adjust(v.b, x, false, "shortened to lvsd's maximum of 1h")
+					d = time.Hour
+				}
+				v.b.attr("preempt_delay", hDur(d), x.Pos, x.Comments...)
+			}
+		},
+		"virtual_ipaddress":          vrrpVIPs,
+		"virtual_ipaddress_excluded": vrrpVIPs,
+		"mcast_src_ip":               vrrpSourceIP,
+		"unicast_src_ip":             vrrpSourceIP,
+		"unicast_peer": func(c *kaConv, v *vrrpConv, x *kaNode) {
+			for i, e := range x.Children {
+				if len(e.Args) > 0 {
+					c.addNote(e, false, "min_ttl/max_ttl not carried over: lvsd requires TTL 255 on every advert")
+				}
+				v.list("unicast_peers", x.Pos, firstComments(x, e, i == 0), e.Key)
+			}
+		},
+		"authentication": func(c *kaConv, v *vrrpConv, x *kaNode) {
+			c.authentication(v.b, x, v.version)
+		},
+		"track_interface": func(c *kaConv, v *vrrpConv, x *kaNode) {
+			for _, e := range x.Children {
+				c.trackIface(v, x, e)
+			}
+		},
+		"track_script": func(c *kaConv, v *vrrpConv, x *kaNode) {
+			for _, e := range x.Children {
+				c.trackEntry(v, x, e, "")
+			}
+		},
+		"notify_master": vrrpNotify,
+		"notify_backup": vrrpNotify,
+		"notify_fault":  vrrpNotify,
+		"notify_stop":   vrrpNotify,
+		"garp_master_delay": func(c *kaConv, v *vrrpConv, x *kaNode) {
+			if d, ok := c.secondsArg(x, 0); ok {
+				v.garpBlock(x.Pos).attr("delay", hDur(d.Round(time.Second)), x.Pos, x.Comments...)
+			}
+		},
+		"garp_master_repeat": func(c *kaConv, v *vrrpConv, x *kaNode) {
+			if n, ok := c.intArg(x, 0, 1, 100); ok {
+				v.garpBlock(x.Pos).attr("repeat", hInt(n), x.Pos, x.Comments...)
+			}
+		},
+		"garp_master_refresh": func(c *kaConv, v *vrrpConv, x *kaNode) {
+			if d, ok := c.secondsArg(x, 0); ok {
+				d = min(d, 24*time.Hour)
+				v.garpBlock(x.Pos).attr("refresh", hDur(d.Round(time.Second)), x.Pos, x.Comments...)
+			}
+		},
+		"lvs_sync_daemon_interface": func(c *kaConv, v *vrrpConv, x *kaNode) {
+			if !c.nargs(x, 1, 1) {
+				return
+			}
+			if cs := c.connectionSync(v.b, x); cs != nil {
+				cs.attr("instance", hStr(v.name), x.Pos)
+			}
+		},
+		"dont_track_primary": func(c *kaConv, v *vrrpConv, x *kaNode) {
+			v.b.comment("keepalived: "+stmt(x)+" — carried over: the interface is not in track_interfaces", x.Pos, x.Comments...)
+		},
+		"down_timer_adverts": func(c *kaConv, v *vrrpConv, x *kaNode) {
+			c.downTimerAdverts(v.b, x, argOr(x, 0) == "3")
+		},
+		"mcast_dst_ip": func(c *kaConv, v *vrrpConv, x *kaNode) {
+			if a := argOr(x, 0); a == "224.0.0.18" || a == "ff02::12" {
+				c.drop(v.b, x, false, "it is the RFC group, which lvsd uses")
+				return
+			}
+			c.drop(v.b, x, true, "lvsd sends adverts to the RFC group (or unicast_peers)")
+		},
+	},
+	harmless: instanceHarmless,
+	changes:  instanceChanges,
+}
+
+func vrrpNoPreempt(c *kaConv, v *vrrpConv, x *kaNode) {
+	if v.master {
+		c.drop(v.b, x, false, "keepalived ignores it with state MASTER (it says so and clears it), so the instance preempts")
+		return
+	}
+	v.b.attr("preempt", hBool(false), x.Pos, x.Comments...)
+}
+
+func vrrpVIPs(c *kaConv, v *vrrpConv, x *kaNode) {
+	for i, e := range x.Children {
+		c.vip(v, x, e, i == 0)
+	}
+}
+
+func vrrpSourceIP(c *kaConv, v *vrrpConv, x *kaNode) {
+	if !c.nargs(x, 1, 1) {
+		return
+	}
+	if v.b.get("source_ip") != nil {
+		c.drop(v.b, x, false, "source_ip is already set by an earlier statement")
+		return
+	}
+	v.b.attr("source_ip", hStr(x.Args[0]), x.Pos, x.Comments...)
+}
+
+func vrrpNotify(c *kaConv, v *vrrpConv, x *kaNode) {
+	if v.notifyFirst == nil {
+		v.notifyFirst = x
+	}
+	nb := v.b.child("notify", x.Pos)
+	if argv, ok := c.command(nb, x); ok {
+		nb.attr(strings.TrimPrefix(x.Key, "notify_"), hList(hStrs(argv)), x.Pos, x.Comments...)
+	}
+}
+
+// firstComments are the comments of a list entry e of x; the first entry
+// also takes those of x.
+func firstComments(x, e *kaNode, first bool) []string {
+	if !first {
+		return e.Comments
+	}
+	return append(append([]string{}, x.Comments...), e.Comments...)
+}
+
+// downTimerAdverts converts (vrrp_)down_timer_adverts; three is whether
+// it asks for lvsd's 3 adverts.
+func (c *kaConv) downTimerAdverts(b *hBlock, x *kaNode, three bool) {
+	if three {
+		c.drop(b, x, false, "3 adverts is what lvsd uses (RFC 5798)")
+		return
+	}
+	c.drop(b, x, true, "lvsd's master down timer is 3 adverts plus skew (RFC 5798)")
+}
+
+// trackEntry converts a track_script entry: NAME [weight N]
+// [reverse|noreverse|no_reverse]. group names the sync group it comes
+// from, if any.
+func (c *kaConv) trackEntry(v *vrrpConv, x, e *kaNode, group string) {
+	s := c.scripts[e.Key]
+	if s == nil {
+		c.drop(v.b, e, false, "no vrrp_script "+strconv.Quote(e.Key)+" is defined; keepalived ignores it too")
+		return
+	}
+	ref := kaScriptRef{instance: v.name, pos: e.Pos}
+	for i := 0; i < len(e.Args); i++ {
+		switch e.Args[i] {
+		case "weight":
+			i++
+			w, err := strconv.Atoi(argOr(e, i))
+			if err != nil || w < -254 || w > 254 {
+				c.errf(e.Pos, "track_script %s: weight %q is not within -254..254", e.Key, argOr(e, i))
+				return
+			}
+			ref.override = &w
+		case "reverse":
+			c.addNote(e, true, "reverse not carried over: lvsd has no reversed weights")
+			v.b.comment("keepalived: "+stmt(e)+" — reverse not carried over: lvsd has no reversed weights", e.Pos)
+		case "noreverse", "no_reverse":
+		default:
+			c.addNote(e, false, fmt.Sprintf("%q ignored, as keepalived ignores it", e.Args[i]))
+		}
+	}
+	if g := c.groups[v.name]; g != nil && !g.tracking && group == "" {
+		ref.group = g.name
+	}
+	s.refs = append(s.refs, ref)
+	v.list("track_scripts", x.Pos, e.Comments, e.Key)
+}
+
+// trackIface converts a track_interface entry: IFNAME [weight N [reverse]].
+func (c *kaConv) trackIface(v *vrrpConv, x, e *kaNode) {
+	if len(e.Args) >= 2 && e.Args[0] == "weight" && e.Args[1] != "0" {
+		c.drop(v.b, e, true, "lvsd has no weighted interface tracking: a tracked interface going down puts the instance in FAULT")
+		return
+	}
+	if len(e.Args) > 2 || (len(e.Args) > 0 && e.Args[0] != "weight") {
+		c.drop(v.b, e, true, "lvsd has no reversed interface tracking")
+		return
+	}
+	v.list("track_interfaces", x.Pos, e.Comments, e.Key)
+}
+
+// finishInstance checks what an instance needs and completes it: its own
+// interface tracked, the lists written, the version placed, and the
+// global GARP settings where the instance sets none.
+func (c *kaConv) finishInstance(v *vrrpConv, n *kaNode) {
+	b := v.b
+	if v.notifyFirst != nil {
+		nb := b.child("notify", v.notifyFirst.Pos)
 		nb.comments = append(nb.comments, "lvsd appends the new state and the instance name to each command;", "keepalived ran notify_master/backup/fault/stop as written")
-		c.addNote(notifyFirst, false, "carried over; lvsd appends the new state and the instance name to each notify command, keepalived appended nothing")
+		c.addNote(v.notifyFirst, false, "carried over; lvsd appends the new state and the instance name to each notify command, keepalived appended nothing")
 	}
-	if iface == "" {
-		c.errf(n.Pos, "vrrp_instance %s has no interface; lvsd needs the interface it runs on", name)
+	if v.iface == "" {
+		c.errf(n.Pos, "vrrp_instance %s has no interface; lvsd needs the interface it runs on", v.name)
 	}
-	if !hasVRID {
-		c.errf(n.Pos, "vrrp_instance %s has no virtual_router_id", name)
+	if !v.hasVRID {
+		c.errf(n.Pos, "vrrp_instance %s has no virtual_router_id", v.name)
 	}
-	if lists["virtual_ips"] == nil || len(lists["virtual_ips"].vals) == 0 {
-		c.errf(n.Pos, "vrrp_instance %s has no virtual_ipaddress; an lvsd instance holds at least one virtual IP", name)
+	if v.lists["virtual_ips"] == nil || len(v.lists["virtual_ips"].vals) == 0 {
+		c.errf(n.Pos, "vrrp_instance %s has no virtual_ipaddress; an lvsd instance holds at least one virtual IP", v.name)
 	}
-	if iface != "" && trackPrimary {
-		l := lists["track_interfaces"]
+	if v.iface != "" && v.trackPrimary {
+		l := v.lists["track_interfaces"]
 		if l == nil {
-			list("track_interfaces", n.Pos, []string{"keepalived puts an instance in FAULT when its own interface goes down"}, iface)
-		} else if !l.seen[iface] {
-			l.vals = append([]string{iface}, l.vals...)
+			v.list("track_interfaces", n.Pos, []string{"keepalived puts an instance in FAULT when its own interface goes down"}, v.iface)
+		} else if !l.seen[v.iface] {
+			l.vals = append([]string{v.iface}, l.vals...)
 			l.item.comments = append(l.item.comments, "keepalived puts an instance in FAULT when its own interface goes down")
 		}
 	}
 	for _, attr := range []string{"virtual_ips", "virtual_ips_excluded", "unicast_peers", "track_interfaces", "track_scripts"} {
-		if l := lists[attr]; l != nil {
+		if l := v.lists[attr]; l != nil {
 			if len(l.vals) == 0 {
 				b.remove(attr)
 				continue
@@ -357,23 +420,22 @@ func (c *kaConv) instance(n *kaNode) *hBlock {
 		}
 	}
 	vpos := n.Pos
-	if versionNode != nil {
-		vpos = versionNode.Pos
+	if v.versionNode != nil {
+		vpos = v.versionNode.Pos
 	}
-	b.insertAfter(&hItem{kind: hAttr, name: "version", expr: hInt(version), src: vpos}, "virtual_router_id", "priority", "advert_interval")
+	b.insertAfter(&hItem{kind: hAttr, name: "version", expr: hInt(v.version), src: vpos}, "virtual_router_id", "priority", "advert_interval")
 
 	// Global GARP settings apply where the instance sets none.
 	g := c.garp
-	if g.delay != nil && (garp == nil || garp.get("delay") == nil) {
-		garpBlock(g.delayPos).attr("delay", hDur(*g.delay), g.delayPos)
+	if g.delay != nil && (v.garp == nil || v.garp.get("delay") == nil) {
+		v.garpBlock(g.delayPos).attr("delay", hDur(*g.delay), g.delayPos)
 	}
-	if g.repeat != nil && (garp == nil || garp.get("repeat") == nil) {
-		garpBlock(g.repeatPos).attr("repeat", hInt(*g.repeat), g.repeatPos)
+	if g.repeat != nil && (v.garp == nil || v.garp.get("repeat") == nil) {
+		v.garpBlock(g.repeatPos).attr("repeat", hInt(*g.repeat), g.repeatPos)
 	}
-	if g.refresh != nil && (garp == nil || garp.get("refresh") == nil) {
-		garpBlock(g.refreshPos).attr("refresh", hDur(g.refresh.Round(time.Second)), g.refreshPos)
+	if g.refresh != nil && (v.garp == nil || v.garp.get("refresh") == nil) {
+		v.garpBlock(g.refreshPos).attr("refresh", hDur(g.refresh.Round(time.Second)), g.refreshPos)
 	}
-	return b
 }
 
 // advertInt converts advert_int to what the version can carry.
@@ -397,7 +459,8 @@ func (c *kaConv) advertInt(b *hBlock, x *kaNode, d time.Duration, version int) {
 
 // vip converts one virtual_ipaddress(_excluded) entry:
 // <IPADDR>[/<MASK>] [brd <IPADDR>] [dev <STRING>] [scope <SCOPE>] [label <LABEL>] …
-func (c *kaConv) vip(b *hBlock, x, e *kaNode, first bool, iface string, v6 bool, list func(string, kaPos, []string, ...string)) {
+func (c *kaConv) vip(v *vrrpConv, x, e *kaNode, first bool) {
+	b, iface, v6 := v.b, v.iface, v.v6
 	p, err := conf.ParseVIP(e.Key)
 	if err != nil {
 		c.errf(e.Pos, "%s: %v", x.Key, err)
@@ -451,11 +514,7 @@ func (c *kaConv) vip(b *hBlock, x, e *kaNode, first bool, iface string, v6 bool,
 		c.addNote(e, false, "not carried over: "+strings.Join(harmless, "; "))
 		b.comment("keepalived: "+stmt(e)+" — not carried over: "+strings.Join(harmless, "; "), e.Pos)
 	}
-	comments := e.Comments
-	if first {
-		comments = append(append([]string{}, x.Comments...), comments...)
-	}
-	list(attr, x.Pos, comments, e.Key)
+	v.list(attr, x.Pos, firstComments(x, e, first), e.Key)
 }
 
 // authentication { auth_type PASS|AH  auth_pass SECRET }
