@@ -29,6 +29,9 @@ type kaConv struct {
 	groups    map[string]*kaGroup // by member instance
 	vsGroups  map[string]*kaNode
 	vsNames   map[string]int
+
+	top      []*hBlock // the output's top-level blocks
+	globalAt int       // where global is among them; -1: not yet
 }
 
 type kaGARP struct {
@@ -38,40 +41,6 @@ type kaGARP struct {
 	repeatPos            kaPos
 }
 
-type kaScript struct {
-	node     *kaNode
-	block    *hBlock
-	weight   int
-	reverse  bool
-	weightAt kaPos
-	refs     []kaScriptRef
-}
-
-type kaScriptRef struct {
-	instance string
-	override *int   // the instance's own weight for it
-	group    string // a sync group that zeroes the weight
-	pos      kaPos
-}
-
-// weight is the weight the instance sees, and why when it is not the
-// script's own.
-func (r kaScriptRef) weight(s *kaScript) (int, string) {
-	switch {
-	case r.group != "":
-		return 0, " (keepalived ignores track weights inside vrrp_sync_group " + r.group + ": a failure puts the group in FAULT)"
-	case r.override != nil:
-		return *r.override, " (set by vrrp_instance " + r.instance + ")"
-	}
-	return s.weight, ""
-}
-
-type kaGroup struct {
-	name     string
-	tracking bool // global_tracking or sync_group_tracking_weight: weights kept
-	tracks   []*kaNode
-}
-
 func newKAConv() *kaConv {
 	return &kaConv{
 		defVersion: 2,
@@ -79,6 +48,7 @@ func newKAConv() *kaConv {
 		instances:  map[string]*kaNode{},
 		groups:     map[string]*kaGroup{},
 		vsGroups:   map[string]*kaNode{},
+		globalAt:   -1,
 	}
 }
 
@@ -227,7 +197,40 @@ func (c *kaConv) scriptAs(b *hBlock, n *kaNode, user string) {
 
 // convert turns the whole file into lvsd's top-level blocks.
 func (c *kaConv) convert(root *kaNode, trailing []string) []*hBlock {
-	// First what other blocks depend on: globals, scripts, groups.
+	c.declare(root)
+	for _, n := range root.Children {
+		c.topLevel(n)
+	}
+	c.resolveScriptWeights()
+
+	if c.usesScripts && c.scriptUser == "" {
+		if c.global == nil {
+			c.global = newBlock("global", kaPos{})
+		}
+		if c.globalAt < 0 {
+			c.top = append([]*hBlock{c.global}, c.top...)
+			c.globalAt = 0
+		}
+		c.global.attr("script_user", hStr("root"), kaPos{},
+			"keepalived ran scripts as keepalived_script if that user exists, else as root;",
+			"lvsd would run them as nobody. Prefer an unprivileged user that can run them.")
+		c.notes = append(c.notes, Note{File: root.Pos.File, Line: 1, Statement: "global_defs", Text: "script_user = \"root\" is set, since keepalived ran scripts as root when keepalived_script does not exist; prefer an unprivileged user"})
+	}
+	if c.csync != nil {
+		at := c.globalAt + 1
+		c.top = append(c.top[:at], append([]*hBlock{c.csync}, c.top[at:]...)...)
+	}
+	if len(trailing) > 0 {
+		b := newBlock("", kaPos{})
+		b.comment(strings.Join(trailing, "\n"), kaPos{})
+		c.top = append(c.top, commentOnly(b))
+	}
+	return c.top
+}
+
+// declare reads first what other blocks depend on: globals, scripts,
+// instances, groups.
+func (c *kaConv) declare(root *kaNode) {
 	for _, n := range root.Children {
 		switch n.Key {
 		case "global_defs":
@@ -255,78 +258,63 @@ func (c *kaConv) convert(root *kaNode, trailing []string) []*hBlock {
 			}
 		}
 	}
+}
 
-	var top []*hBlock
-	globalAt := -1
-	for _, n := range root.Children {
-		if !n.Block && topLevelNeedsBlock[n.Key] {
-			c.errf(n.Pos, "%s needs a { … } block", n.Key)
-			continue
+// topKeywords convert the top-level blocks, in the order of the file.
+var topKeywords = map[string]func(c *kaConv, n *kaNode){
+	"global_defs": func(c *kaConv, n *kaNode) {
+		if c.globalAt < 0 {
+			c.globalAt = len(c.top)
+			c.global.comments = n.Comments
+			c.global.tail = n.Tail
+			c.top = append(c.top, c.global)
 		}
-		switch n.Key {
-		case "global_defs":
-			if globalAt < 0 {
-				globalAt = len(top)
-				c.global.comments = n.Comments
-				c.global.tail = n.Tail
-				top = append(top, c.global)
+	},
+	"vrrp_script": func(c *kaConv, n *kaNode) {
+		if s := c.scripts[argOr(n, 0)]; s != nil && s.node == n {
+			c.top = append(c.top, c.vrrpScript(s))
+		}
+	},
+	"vrrp_instance": func(c *kaConv, n *kaNode) {
+		if len(n.Args) == 1 && c.instances[n.Args[0]] == n {
+			if b := c.instance(n); b != nil {
+				c.top = append(c.top, b)
 			}
-		case "vrrp_script":
-			if s := c.scripts[argOr(n, 0)]; s != nil && s.node == n {
-				top = append(top, c.vrrpScript(s))
-			}
-		case "vrrp_instance":
-			if len(n.Args) == 1 && c.instances[n.Args[0]] == n {
-				if b := c.instance(n); b != nil {
-					top = append(top, b)
-				}
-			}
-		case "vrrp_sync_group":
-			if b := c.syncGroup(n); b != nil {
-				top = append(top, b)
-			}
-		case "virtual_server":
-			top = append(top, c.virtualServer(n)...)
-		case "virtual_server_group":
-			// Expanded where a virtual_server uses it.
-		default:
-			if why, ok := topLevelUnsupported[n.Key]; ok {
-				if n.Key == "SSL" && !sslClientCert(n) {
-					why = kaWhy{false, "lvsd's https checks do not verify the server (tls_verify = false), as keepalived's SSL_GET did not"}
-				}
-				b := newBlock("", n.Pos)
-				c.drop(b, n, why.changes, why.why)
-				top = append(top, commentOnly(b))
-				continue
-			}
+		}
+	},
+	"vrrp_sync_group": func(c *kaConv, n *kaNode) {
+		if b := c.syncGroup(n); b != nil {
+			c.top = append(c.top, b)
+		}
+	},
+	"virtual_server": func(c *kaConv, n *kaNode) {
+		c.top = append(c.top, c.virtualServer(n)...)
+	},
+	"virtual_server_group": func(*kaConv, *kaNode) {
+		// Expanded where a virtual_server uses it.
+	},
+}
+
+func (c *kaConv) topLevel(n *kaNode) {
+	h, known := topKeywords[n.Key]
+	switch {
+	case known && !n.Block:
+		c.errf(n.Pos, "%s needs a { … } block", n.Key)
+	case known:
+		h(c, n)
+	default:
+		why, ok := topLevelUnsupported[n.Key]
+		if !ok {
 			c.errf(n.Pos, "unknown top-level block %q: keepalived.conf has global_defs, vrrp_script, vrrp_sync_group, vrrp_instance, virtual_server_group and virtual_server", n.Key)
+			return
 		}
-	}
-	c.resolveScriptWeights()
-
-	if c.usesScripts && c.scriptUser == "" {
-		if c.global == nil {
-			c.global = newBlock("global", kaPos{})
+		if n.Key == "SSL" && !sslClientCert(n) {
+			why = kaWhy{false, "lvsd's https checks do not verify the server (tls_verify = false), as keepalived's SSL_GET did not"}
 		}
-		if globalAt < 0 {
-			top = append([]*hBlock{c.global}, top...)
-			globalAt = 0
-		}
-		c.global.attr("script_user", hStr("root"), kaPos{},
-			"keepalived ran scripts as keepalived_script if that user exists, else as root;",
-			"lvsd would run them as nobody. Prefer an unprivileged user that can run them.")
-		c.notes = append(c.notes, Note{File: root.Pos.File, Line: 1, Statement: "global_defs", Text: "script_user = \"root\" is set, since keepalived ran scripts as root when keepalived_script does not exist; prefer an unprivileged user"})
+		b := newBlock("", n.Pos)
+		c.drop(b, n, why.changes, why.why)
+		c.top = append(c.top, commentOnly(b))
 	}
-	if c.csync != nil {
-		at := globalAt + 1
-		top = append(top[:at], append([]*hBlock{c.csync}, top[at:]...)...)
-	}
-	if len(trailing) > 0 {
-		b := newBlock("", kaPos{})
-		b.comment(strings.Join(trailing, "\n"), kaPos{})
-		top = append(top, commentOnly(b))
-	}
-	return top
 }
 
 // sslClientCert reports whether an SSL block gives a client certificate,
@@ -353,11 +341,6 @@ func commentOnly(b *hBlock) *hBlock {
 	return b
 }
 
-var topLevelNeedsBlock = map[string]bool{
-	"global_defs": true, "vrrp_script": true, "vrrp_instance": true, "vrrp_sync_group": true,
-	"virtual_server": true, "virtual_server_group": true,
-}
-
 type kaWhy struct {
 	changes bool
 	why     string
@@ -382,189 +365,6 @@ var topLevelUnsupported = map[string]kaWhy{
 	"instance":              {false, "lvsd names its files through control_socket"},
 	"use_pid_dir":           {false, "lvsd writes no pid file"},
 	"child_wait_time":       {false, "lvsd has no child processes to wait for"},
-}
-
-// vrrp_script
-
-func (c *kaConv) vrrpScript(s *kaScript) *hBlock {
-	n := s.node
-	b := newBlock("track_script", n.Pos, n.Args[0])
-	b.comments, b.tail = n.Comments, n.Tail
-	s.block = b
-	interval := time.Second
-	var timeout *kaNode
-	hasCommand := false
-	for _, x := range n.Children {
-		switch x.Key {
-		case "script":
-			argv, ok := c.command(b, &kaNode{Key: x.Key, Args: x.Args[:min(1, len(x.Args))], Pos: x.Pos})
-			if !ok {
-				continue
-			}
-			hasCommand = true
-			b.attr("command", hList(hStrs(argv)), x.Pos, x.Comments...)
-			if len(x.Args) > 1 {
-				c.adjust(b, x, false, fmt.Sprintf("the unquoted words after %q are left out, as keepalived leaves them out: quote the whole command line", x.Args[0]))
-			}
-		case "interval":
-			if d, ok := c.secondsArg(x, 0); ok {
-				interval = max(d, 10*time.Millisecond)
-				b.attr("interval", hDur(interval), x.Pos, x.Comments...)
-			}
-		case "timeout":
-			timeout = x
-		case "weight":
-			if v, ok := c.intArg(x, 0, -254, 254); ok {
-				s.weight, s.weightAt = v, x.Pos
-				if len(x.Args) > 1 && x.Args[1] == "reverse" {
-					s.reverse = true
-					c.drop(b, x, true, "lvsd has no reversed weights: the weight applies while the script fails (negative) or succeeds (positive)")
-					continue
-				}
-				b.attr("weight", hInt(v), x.Pos, x.Comments...)
-			}
-		case "rise", "fall":
-			if v, ok := c.intArg(x, 0, 1, 100); ok {
-				b.attr(x.Key, hInt(v), x.Pos, x.Comments...)
-			}
-		case "user":
-			if c.nargs(x, 1, 2) {
-				c.usesScripts = true
-				c.scriptAs(b, x, x.Args[0])
-			}
-		case "init_fail":
-			c.drop(b, x, false, "lvsd counts a track script as failed until its first success only when rise says so")
-		default:
-			c.drop(b, x, true, "not a vrrp_script keyword the importer knows")
-		}
-	}
-	if !hasCommand {
-		c.errf(n.Pos, "vrrp_script %s has no script", n.Args[0])
-	}
-	if timeout != nil {
-		if d, ok := c.secondsArg(timeout, 0); ok {
-			if d > interval {
-				c.adjust(b, timeout, false, fmt.Sprintf("shortened to the interval (%s): lvsd ends a run before the next one starts", hDur(interval)))
-				d = interval
-			}
-			b.attr("timeout", hDur(max(d, time.Millisecond)), timeout.Pos, timeout.Comments...)
-		}
-	}
-	return b
-}
-
-// resolveScriptWeights gives each track_script the weight its instances
-// see: the instance's override, or zero inside a sync group (keepalived
-// ignores track weights of grouped instances). lvsd has one weight per
-// script, so differing weights are a change of behaviour.
-func (c *kaConv) resolveScriptWeights() {
-	names := make([]string, 0, len(c.scripts))
-	for name := range c.scripts {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		s := c.scripts[name]
-		if s.block == nil || len(s.refs) == 0 || s.reverse {
-			continue
-		}
-		w, why := s.refs[0].weight(s)
-		same := true
-		for _, r := range s.refs[1:] {
-			if rw, _ := r.weight(s); rw != w {
-				same = false
-			}
-		}
-		if !same {
-			for _, r := range s.refs {
-				rw, rwhy := r.weight(s)
-				c.notes = append(c.notes, Note{File: r.pos.File, Line: r.pos.Line, Statement: "track_script " + name,
-					Text:             fmt.Sprintf("vrrp_instance %s sees weight %d%s, but lvsd has one weight per track_script (%d is kept)", r.instance, rw, rwhy, s.weight),
-					ChangesBehaviour: true})
-			}
-			s.block.comment(fmt.Sprintf("keepalived: the instances tracking %s see different weights; lvsd has one weight per script", name), s.node.Pos)
-			continue
-		}
-		if w == s.weight {
-			continue
-		}
-		text := fmt.Sprintf("keepalived: weight %d — carried over as %d, the weight its instances see%s", s.weight, w, why)
-		switch it := s.block.get("weight"); {
-		case it != nil && w == 0:
-			it.kind, it.text = hComment, text
-		case it != nil:
-			it.expr = hInt(w)
-			it.comments = append(it.comments, text)
-		default:
-			s.block.attr("weight", hInt(w), s.node.Pos, text)
-		}
-		c.notes = append(c.notes, Note{File: s.node.Pos.File, Line: s.node.Pos.Line, Statement: "vrrp_script " + name,
-			Text: fmt.Sprintf("carried over with weight %d, the weight its instances see%s", w, why)})
-	}
-}
-
-// vrrp_sync_group
-
-func (c *kaConv) preGroup(n *kaNode) {
-	if !c.nargs(n, 1, 1) {
-		return
-	}
-	g := &kaGroup{name: n.Args[0]}
-	for _, x := range n.Children {
-		switch x.Key {
-		case "group":
-			for _, m := range x.Children {
-				for _, name := range append([]string{m.Key}, m.Args...) {
-					c.groups[name] = g
-				}
-			}
-		case "global_tracking", "sync_group_tracking_weight":
-			g.tracking = true
-		case "track_interface", "track_script":
-			g.tracks = append(g.tracks, x)
-		}
-	}
-}
-
-func (c *kaConv) syncGroup(n *kaNode) *hBlock {
-	if len(n.Args) != 1 {
-		return nil
-	}
-	b := newBlock("sync_group", n.Pos, n.Args[0])
-	b.comments, b.tail = n.Comments, n.Tail
-	var members []string
-	for _, x := range n.Children {
-		switch x.Key {
-		case "group":
-			for _, m := range x.Children {
-				for _, name := range append([]string{m.Key}, m.Args...) {
-					if c.instances[name] == nil {
-						c.errf(m.Pos, "vrrp_sync_group %s: no vrrp_instance %q", n.Args[0], name)
-						continue
-					}
-					members = append(members, name)
-				}
-			}
-			b.attr("instances", hList(hStrs(members)), x.Pos, x.Comments...)
-		case "track_interface", "track_script":
-			b.comment("keepalived: "+stmt(x)+" — carried over into each member vrrp instance", x.Pos, x.Comments...)
-		case "global_tracking", "sync_group_tracking_weight":
-			b.comment("keepalived: "+stmt(x)+" — carried over: the members keep their track_script weights", x.Pos, x.Comments...)
-		case "notify_master", "notify_backup", "notify_fault", "notify_stop", "notify", "notify_deleted":
-			c.drop(b, x, true, "lvsd runs notify scripts per instance, not per group; put the script in the notify block of one member")
-		case "smtp_alert", "notify_priority_changes":
-			c.drop(b, x, false, "lvsd sends no mail and has no notify FIFO")
-		case "track_file", "track_process", "track_bfd":
-			c.drop(b, x, true, "lvsd tracks only interfaces and scripts")
-		default:
-			c.drop(b, x, true, "not a vrrp_sync_group keyword the importer knows")
-		}
-	}
-	if len(members) == 0 {
-		c.errf(n.Pos, "vrrp_sync_group %s has no group { … } of instances", n.Args[0])
-		return nil
-	}
-	return b
 }
 
 // helpers on addresses

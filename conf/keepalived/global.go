@@ -213,6 +213,21 @@ func (c *kaConv) connectionSync(b *hBlock, x *kaNode) *hBlock {
 	return cs
 }
 
+// lvsSyncNumbers are lvs_sync_daemon's numeric options: the
+// connection_sync attribute each sets, and its range.
+var lvsSyncNumbers = map[string]struct {
+	attr   string
+	lo, hi int
+}{
+	"id":     {"sync_id", 0, 255},
+	"maxlen": {"max_len", 128, 65507},
+	"port":   {"port", 1, 65535},
+	"ttl":    {"ttl", 1, 255},
+}
+
+// lvsSyncWords are its options that take a word.
+var lvsSyncWords = map[string]string{"inst": "instance", "group": "group"}
+
 // lvs_sync_daemon <INTERFACE> [[inst] <VRRP_INSTANCE>] [id <SYNC_ID>]
 // [maxlen <LEN>] [port <PORT>] [ttl <TTL>] [group <IP ADDR>]
 func (c *kaConv) lvsSyncDaemon(g *hBlock, s *kaNode) {
@@ -223,49 +238,32 @@ func (c *kaConv) lvsSyncDaemon(g *hBlock, s *kaNode) {
 	if cs == nil {
 		return
 	}
-	num := func(i int, name string, lo, hi int) {
-		if i >= len(s.Args) {
-			c.errf(s.Pos, "lvs_sync_daemon: %s needs a value", s.Args[i-1])
-			return
-		}
-		v, err := strconv.Atoi(s.Args[i])
-		if err != nil || v < lo || v > hi {
-			c.errf(s.Pos, "lvs_sync_daemon: %s %q is not within %d..%d", s.Args[i-1], s.Args[i], lo, hi)
-			return
-		}
-		cs.attr(name, hInt(v), s.Pos)
-	}
 	for i := 1; i < len(s.Args); i++ {
-		switch s.Args[i] {
-		case "inst":
-			i++
-			if i < len(s.Args) {
-				cs.attr("instance", hStr(s.Args[i]), s.Pos)
+		opt := s.Args[i]
+		if attr, ok := lvsSyncWords[opt]; ok {
+			if i++; i < len(s.Args) {
+				cs.attr(attr, hStr(s.Args[i]), s.Pos)
 			}
-		case "id":
-			i++
-			num(i, "sync_id", 0, 255)
-		case "maxlen":
-			i++
-			num(i, "max_len", 128, 65507)
-		case "port":
-			i++
-			num(i, "port", 1, 65535)
-		case "ttl":
-			i++
-			num(i, "ttl", 1, 255)
-		case "group":
-			i++
-			if i < len(s.Args) {
-				cs.attr("group", hStr(s.Args[i]), s.Pos)
-			}
-		default:
-			if cs.get("instance") == nil {
-				cs.attr("instance", hStr(s.Args[i]), s.Pos)
+			continue
+		}
+		if n, ok := lvsSyncNumbers[opt]; ok {
+			if i++; i >= len(s.Args) {
+				c.errf(s.Pos, "lvs_sync_daemon: %s needs a value", opt)
 				continue
 			}
-			c.errf(s.Pos, "lvs_sync_daemon: unknown option %q", s.Args[i])
+			v, err := strconv.Atoi(s.Args[i])
+			if err != nil || v < n.lo || v > n.hi {
+				c.errf(s.Pos, "lvs_sync_daemon: %s %q is not within %d..%d", opt, s.Args[i], n.lo, n.hi)
+				continue
+			}
+			cs.attr(n.attr, hInt(v), s.Pos)
+			continue
 		}
+		if cs.get("instance") == nil {
+			cs.attr("instance", hStr(opt), s.Pos)
+			continue
+		}
+		c.errf(s.Pos, "lvs_sync_daemon: unknown option %q", opt)
 	}
 	if cs.get("instance") == nil {
 		cs.comment("no instance: the master and backup sync daemons both run, as with keepalived", s.Pos)
