@@ -1,13 +1,15 @@
-// Package keepalived converts a keepalived.conf into lvsd's HCL: it owns
-// keepalived's syntax (includes, @ID conditions, $PARAM substitution), the
-// mapping of each keepalived keyword to lvsd's configuration or to a note
-// saying why it is not carried over, and a small HCL writer that keeps the
-// keepalived line each output line came from. The result is checked with
-// conf.Parse, so what it returns is a file lvsd accepts.
+// Package keepalived converts a keepalived.conf into lvsd's HCL (lvsd
+// import-keepalived). It owns keepalived's syntax (includes, @ID
+// conditions, $PARAM substitution), the mapping of each keepalived keyword
+// to lvsd's configuration or to a note saying why it is not carried over
+// (a keyword table per kind of block, keywords.go), and a small HCL writer
+// that keeps the keepalived line each output line came from. What it
+// writes is validated with conf.Parse before it is returned, and a
+// problem found there is reported at the keepalived line.
 //
-// It imports conf (to validate what it writes) and the domain packages'
-// public names (ipvs's schedulers); conf and the domain packages must not
-// import it. `lvsd import-keepalived` is its only user.
+// It imports conf and, for their public names only, the domain packages
+// (ipvs's schedulers). It must not import internal/* or cmd; conf and the
+// domain packages must not import it.
 package keepalived
 
 import (
