@@ -253,10 +253,13 @@ func (a attrs) addrs(name string, dst *[]netip.Addr) bool {
 // prefixes reads a list of addresses with optional prefix length
 // ("192.0.2.100/24"; a bare address is a host prefix).
 func (a attrs) prefixes(name string, dst *[]netip.Prefix) bool {
-	return eachString(a, name, dst, parseVIP)
+	return eachString(a, name, dst, ParseVIP)
 }
 
-func parseVIP(s string) (netip.Prefix, error) {
+// ParseVIP reads a virtual IP as lvsd writes it: an address, or an
+// address/prefix-length; a bare address is a host prefix. It is exported
+// for the keepalived importer, which must read addresses as lvsd will.
+func ParseVIP(s string) (netip.Prefix, error) {
 	if !strings.Contains(s, "/") {
 		ip, err := netip.ParseAddr(s)
 		if err != nil || ip.Zone() != "" {

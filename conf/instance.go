@@ -170,7 +170,7 @@ func (d *decoder) sameFamily(a attrs, name string, v6 bool, ref string) {
 		if diags.HasErrors() || !v.Type().Equals(cty.String) {
 			continue
 		}
-		p, err := parseVIP(v.AsString())
+		p, err := ParseVIP(v.AsString())
 		if err == nil && p.Addr().Is6() != v6 {
 			d.errorf(e.Range(), "Mixed address families in "+name,
 				"%s is %s but %s is %s", p.Addr(), family(!v6), ref, family(v6))

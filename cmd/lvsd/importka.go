@@ -7,7 +7,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/lvsd/lvsd/conf"
+	"github.com/lvsd/lvsd/conf/keepalived"
 )
 
 // cmdImportKeepalived converts a keepalived.conf to lvsd HCL: the HCL on
@@ -29,7 +29,7 @@ func cmdImportKeepalived(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return exitUsage
 	}
-	out, notes, err := conf.ImportKeepalived(fs.Arg(0), *configID)
+	out, notes, err := keepalived.Import(fs.Arg(0), *configID)
 	for _, n := range notes {
 		fmt.Fprintln(stderr, n)
 	}
@@ -42,7 +42,7 @@ func cmdImportKeepalived(args []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	stdout.Write(out)
-	if conf.ChangesBehaviour(notes) {
+	if keepalived.ChangesBehaviour(notes) {
 		fmt.Fprintln(stderr, "lvsd import-keepalived: converted, but the notes marked \"changes behaviour\" need a decision before this file replaces keepalived")
 		return exitFail
 	}

@@ -1,4 +1,4 @@
-package conf
+package keepalived
 
 import (
 	"fmt"
@@ -298,7 +298,7 @@ func (r *kaReader) substitute(code string, pos kaPos) (out string, rest []string
 		}
 		if p == nil {
 			if inQuote != 0 {
-				r.notes = append(r.notes, ImportNote{File: pos.File, Line: pos.Line, Statement: written,
+				r.notes = append(r.notes, Note{File: pos.File, Line: pos.Line, Statement: written,
 					Text: "not a defined parameter: kept as written, as keepalived does (a shell variable of the script?)"})
 				continue
 			}

@@ -1,4 +1,4 @@
-package conf
+package keepalived
 
 import (
 	"fmt"
@@ -101,7 +101,7 @@ type kaReader struct {
 	fs    kaFS
 	stack []string // real paths of the files being read, outermost first
 	names []string // the same files as named in the input
-	notes []ImportNote
+	notes []Note
 
 	id       string              // keepalived's config id, for @ID lines
 	usedID   bool                // a line depended on it
@@ -226,7 +226,7 @@ func (r *kaReader) include(from string, toks []kaToken, pos kaPos) ([]kaToken, e
 	sort.Strings(files)
 	files = dedupSorted(files)
 	if len(files) == 0 {
-		r.notes = append(r.notes, ImportNote{File: pos.File, Line: pos.Line, Statement: toks[0].text,
+		r.notes = append(r.notes, Note{File: pos.File, Line: pos.Line, Statement: toks[0].text,
 			Text: fmt.Sprintf("%q matches no file; nothing included", args[0])})
 	}
 	var out []kaToken

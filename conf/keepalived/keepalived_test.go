@@ -1,4 +1,4 @@
-package conf
+package keepalived
 
 import (
 	"bytes"
@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	lvsdconf "github.com/lvsd/lvsd/conf"
 	"github.com/lvsd/lvsd/healthcheck"
 	"github.com/lvsd/lvsd/ipvs"
 	"github.com/lvsd/lvsd/vrrp"
@@ -20,7 +21,7 @@ import (
 	lvsync "github.com/lvsd/lvsd/sync"
 )
 
-var updateGolden = flag.Bool("update", false, "rewrite testdata/keepalived/golden from the importer's output")
+var updateGolden = flag.Bool("update", false, "rewrite testdata/golden from the importer's output")
 
 // everyHost has every interface and every program: the imported file is
 // checked, not this machine.
@@ -96,7 +97,7 @@ type kaWant struct {
 	instances    []kaInst
 	scripts      []vrrp.TrackScript
 	groups       []vrrp.SyncGroup
-	csync        *ConnectionSync
+	csync        *lvsdconf.ConnectionSync
 	services     []kaSvc
 	notesContain []string // texts some note must contain
 }
@@ -121,7 +122,7 @@ var sec = time.Second
 
 var kaCorpus = map[string]kaWant{
 	"dr.conf": {
-		routerID: "dir-a", scriptUser: DefaultScriptUser,
+		routerID: "dir-a", scriptUser: lvsdconf.DefaultScriptUser,
 		instances: []kaInst{{Name: "VI_WEB", Iface: "eth0", VRID: 51, Priority: 150, Version: vrrp.V2, Advert: sec,
 			VIPs: []string{"192.0.2.100/24"}, Preempt: true, TrackIfs: []string{"eth0"}, GARP: defGARP}},
 		services: []kaSvc{
@@ -144,7 +145,7 @@ var kaCorpus = map[string]kaWant{
 		scripts: []vrrp.TrackScript{{Name: "chk_uplink", Command: []string{"/usr/local/bin/check-uplink", "203.0.113.1"},
 			Interval: 3 * sec, Timeout: 3 * sec, Weight: 0, Rise: 1, Fall: 2}},
 		groups: []vrrp.SyncGroup{{Name: "VG_DIRECTOR", Instances: []string{"VI_OUTSIDE", "VI_INSIDE"}}},
-		csync: &ConnectionSync{Instance: "VI_OUTSIDE", Daemon: lvsync.Config{Interface: "eth1", SyncID: 10,
+		csync: &lvsdconf.ConnectionSync{Instance: "VI_OUTSIDE", Daemon: lvsync.Config{Interface: "eth1", SyncID: 10,
 			Group: netip.MustParseAddr("224.0.0.81"), Port: 8848, TTL: 1, MaxLen: 1400}},
 		instances: []kaInst{
 			{Name: "VI_OUTSIDE", Iface: "eth0", VRID: 10, Priority: 150, Version: vrrp.V2, Advert: sec, Auth: "lvsnat",
@@ -168,7 +169,7 @@ var kaCorpus = map[string]kaWant{
 		notesContain: []string{"script_user = \"root\""},
 	},
 	"tun.conf": {
-		routerID: "tun-a", scriptUser: DefaultScriptUser,
+		routerID: "tun-a", scriptUser: lvsdconf.DefaultScriptUser,
 		instances: []kaInst{{Name: "VI_TUN", Iface: "eth0", VRID: 60, Priority: 120, Version: vrrp.V2, Advert: sec,
 			VIPs: []string{"192.0.2.150/32"}, Preempt: true, TrackIfs: []string{"eth0"}, GARP: defGARP}},
 		services: []kaSvc{{Addr: "192.0.2.150:80", Proto: ipvs.TCP, Sched: "rr", Fwd: ipvs.Tunnel, Persistence: 300 * sec, PersistBits: 24, Quorum: 1,
@@ -178,7 +179,7 @@ var kaCorpus = map[string]kaWant{
 			}}},
 	},
 	"fwmark.conf": {
-		routerID: "fw-a", scriptUser: DefaultScriptUser,
+		routerID: "fw-a", scriptUser: lvsdconf.DefaultScriptUser,
 		instances: []kaInst{{Name: "VI_1", Iface: "eth0", VRID: 51, Priority: 150, Version: vrrp.V2, Advert: sec,
 			VIPs: []string{"192.0.2.100/24"}, Preempt: true, TrackIfs: []string{"eth0"}, GARP: defGARP}},
 		services: []kaSvc{{FWMark: 1, Proto: ipvs.TCP, Sched: "sh", Flags: ipvs.FlagSched2, Fwd: ipvs.Direct, Persistence: 600 * sec, PersistBits: 32, Quorum: 1,
@@ -200,7 +201,7 @@ var kaCorpus = map[string]kaWant{
 			}}},
 	},
 	"v2-auth.conf": {
-		routerID: "dir-a", scriptUser: DefaultScriptUser,
+		routerID: "dir-a", scriptUser: lvsdconf.DefaultScriptUser,
 		instances: []kaInst{
 			// state MASTER: keepalived clears preempt_delay.
 			{Name: "VI_1", Iface: "eth0", VRID: 51, Priority: 200, Version: vrrp.V2, Advert: 2 * sec, Auth: "12345678",
@@ -212,7 +213,7 @@ var kaCorpus = map[string]kaWant{
 		notesContain: []string{"first 8 characters", "ignores it with state MASTER"},
 	},
 	"v3-fractional.conf": {
-		routerID: "fast-a", scriptUser: DefaultScriptUser,
+		routerID: "fast-a", scriptUser: lvsdconf.DefaultScriptUser,
 		instances: []kaInst{
 			{Name: "VI_V4", Iface: "eth0", VRID: 71, Priority: 200, Version: vrrp.V3, Advert: 500 * time.Millisecond,
 				VIPs: []string{"192.0.2.171/24"}, Excluded: []string{"192.0.2.172/24", "192.0.2.173/24"}, Preempt: true,
@@ -258,7 +259,7 @@ var kaCorpus = map[string]kaWant{
 		notesContain: []string{"without a shell", "appends the new state"},
 	},
 	"include.conf": {
-		routerID: "inc-a", scriptUser: DefaultScriptUser,
+		routerID: "inc-a", scriptUser: lvsdconf.DefaultScriptUser,
 		instances: []kaInst{{Name: "VI_INC", Iface: "eth0", VRID: 81, Priority: 150, Version: vrrp.V2, Advert: sec,
 			VIPs: []string{"192.0.2.181/24"}, Preempt: true, TrackIfs: []string{"eth0"}, GARP: defGARP}},
 		services: []kaSvc{{Addr: "192.0.2.181:80", Proto: ipvs.TCP, Sched: "rr", Fwd: ipvs.NAT, PersistBits: 32, Quorum: 1,
@@ -318,15 +319,15 @@ func sharedPair(id string, prio uint8, source, peer string) kaWant {
 const kaTestID = "lvsd-test"
 
 // importParsed imports file and parses the result as lvsd would.
-func importParsed(t *testing.T, file, configID string) (*Config, []byte, []ImportNote) {
+func importParsed(t *testing.T, file, configID string) (*lvsdconf.Config, []byte, []Note) {
 	t.Helper()
-	out, notes, err := ImportKeepalived(file, configID)
+	out, notes, err := Import(file, configID)
 	if err != nil {
 		t.Fatalf("import: %v\n%s", err, out)
 	}
-	cfg, diags := Parse(out, "imported.hcl", everyHost{})
+	cfg, diags := lvsdconf.Parse(out, "imported.hcl", everyHost{})
 	for _, d := range diags {
-		t.Errorf("imported HCL: %s", FormatDiagnostic(d))
+		t.Errorf("imported HCL: %s", lvsdconf.FormatDiagnostic(d))
 	}
 	if cfg == nil {
 		t.Fatalf("imported HCL does not parse:\n%s", out)
@@ -335,7 +336,7 @@ func importParsed(t *testing.T, file, configID string) (*Config, []byte, []Impor
 }
 
 func TestImportKeepalivedCorpus(t *testing.T) {
-	files, err := filepath.Glob("testdata/keepalived/*.conf")
+	files, err := filepath.Glob("testdata/*.conf")
 	if err != nil || len(files) < 10 {
 		t.Fatalf("want at least 10 keepalived.conf files, have %d (%v)", len(files), err)
 	}
@@ -362,7 +363,7 @@ func TestImportKeepalivedCorpus(t *testing.T) {
 	}
 	for key := range kaCorpus {
 		if !covered[key] {
-			t.Errorf("expectations for %s, which is not in testdata/keepalived", key)
+			t.Errorf("expectations for %s, which is not in testdata", key)
 		}
 	}
 }
@@ -402,7 +403,7 @@ func testCorpusFile(t *testing.T, file, key string) {
 	})
 }
 
-func notesText(notes []ImportNote) string {
+func notesText(notes []Note) string {
 	var b strings.Builder
 	for _, n := range notes {
 		b.WriteString(n.String() + "\n")
@@ -414,7 +415,7 @@ func notesText(notes []ImportNote) string {
 // importer's output is seen in review; -update rewrites it.
 func golden(t *testing.T, name string, out []byte) {
 	t.Helper()
-	path := filepath.Join("testdata", "keepalived", "golden", strings.TrimSuffix(name, ".conf")+".hcl")
+	path := filepath.Join("testdata", "golden", strings.TrimSuffix(name, ".conf")+".hcl")
 	if *updateGolden {
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 			t.Fatal(err)
@@ -433,7 +434,7 @@ func golden(t *testing.T, name string, out []byte) {
 	}
 }
 
-func checkKA(t *testing.T, cfg *Config, want kaWant) {
+func checkKA(t *testing.T, cfg *lvsdconf.Config, want kaWant) {
 	t.Helper()
 	equal(t, "router_id", cfg.Global.RouterID, want.routerID)
 	equal(t, "script_user", cfg.Global.ScriptUser, want.scriptUser)
@@ -512,6 +513,13 @@ func checkKA(t *testing.T, cfg *Config, want kaWant) {
 	}
 }
 
+func equal[T any](t *testing.T, what string, got, want T) {
+	t.Helper()
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("%s = %+v, want %+v", what, got, want)
+	}
+}
+
 func (s kaSvc) withoutRS() kaSvc { s.RS = nil; return s }
 
 func prefixStrings(ps []netip.Prefix) []string {
@@ -532,11 +540,11 @@ func addrStrings(as []netip.Addr) []string {
 
 // TestImportKeepalivedDeterministic: the same input gives the same bytes.
 func TestImportKeepalivedDeterministic(t *testing.T) {
-	files, _ := filepath.Glob("testdata/keepalived/*.conf")
+	files, _ := filepath.Glob("testdata/*.conf")
 	for _, file := range files {
-		a, _, errA := ImportKeepalived(file, "dir-a")
+		a, _, errA := Import(file, "dir-a")
 		for range 5 {
-			b, _, errB := ImportKeepalived(file, "dir-a")
+			b, _, errB := Import(file, "dir-a")
 			if !bytes.Equal(a, b) || (errA == nil) != (errB == nil) {
 				t.Fatalf("%s: two imports differ", file)
 			}
@@ -634,7 +642,7 @@ func TestImportKeepalivedErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := writeConf(t, tc.files)
-			_, _, err := ImportKeepalived(filepath.Join(dir, "k.conf"), kaTestID)
+			_, _, err := Import(filepath.Join(dir, "k.conf"), kaTestID)
 			if err == nil {
 				t.Fatal("no error")
 			}
@@ -648,13 +656,13 @@ func TestImportKeepalivedErrors(t *testing.T) {
 }
 
 func TestImportKeepalivedMissingFile(t *testing.T) {
-	if _, _, err := ImportKeepalived(filepath.Join(t.TempDir(), "none.conf"), kaTestID); err == nil || !strings.Contains(err.Error(), "none.conf") {
+	if _, _, err := Import(filepath.Join(t.TempDir(), "none.conf"), kaTestID); err == nil || !strings.Contains(err.Error(), "none.conf") {
 		t.Errorf("err = %v", err)
 	}
 }
 
 // kaNote finds the note about a statement that contains stmt.
-func kaNote(notes []ImportNote, stmt string) *ImportNote {
+func kaNote(notes []Note, stmt string) *Note {
 	for i, n := range notes {
 		if strings.Contains(n.Statement, stmt) {
 			return &notes[i]
@@ -722,11 +730,11 @@ func TestImportKeepalivedNotes(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := writeConf(t, map[string]string{"k.conf": tc.conf})
-			out, notes, err := ImportKeepalived(filepath.Join(dir, "k.conf"), kaTestID)
+			out, notes, err := Import(filepath.Join(dir, "k.conf"), kaTestID)
 			if err != nil {
 				t.Fatalf("import: %v\n%s", err, out)
 			}
-			if _, diags := Parse(out, "imported.hcl", everyHost{}); len(diags) > 0 {
+			if _, diags := lvsdconf.Parse(out, "imported.hcl", everyHost{}); len(diags) > 0 {
 				t.Errorf("imported HCL: %v\n%s", diags, out)
 			}
 			n := kaNote(notes, tc.stmt)
@@ -756,7 +764,7 @@ func TestImportKeepalivedNotes(t *testing.T) {
 func TestImportKeepalivedAHComment(t *testing.T) {
 	conf := strings.Replace(kaInstance, "    interface eth0\n", "    interface eth0\n    authentication {\n        auth_type AH\n        auth_pass secret\n    }\n", 1)
 	dir := writeConf(t, map[string]string{"k.conf": conf})
-	out, notes, err := ImportKeepalived(filepath.Join(dir, "k.conf"), kaTestID)
+	out, notes, err := Import(filepath.Join(dir, "k.conf"), kaTestID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -772,7 +780,7 @@ func TestImportKeepalivedAHComment(t *testing.T) {
 	if !strings.Contains(string(out), want) {
 		t.Errorf("got\n%s\nwant it to contain\n%s", out, want)
 	}
-	if cfg, _ := Parse(out, "imported.hcl", everyHost{}); cfg == nil || cfg.Instances[0].AuthPass != "" {
+	if cfg, _ := lvsdconf.Parse(out, "imported.hcl", everyHost{}); cfg == nil || cfg.Instances[0].AuthPass != "" {
 		t.Error("AH must not become a password")
 	}
 }
@@ -833,11 +841,11 @@ virtual_server 192.0.2.80 53 {
 }
 `
 	dir := writeConf(t, map[string]string{"k.conf": conf})
-	out, notes, err := ImportKeepalived(filepath.Join(dir, "k.conf"), kaTestID)
+	out, notes, err := Import(filepath.Join(dir, "k.conf"), kaTestID)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, out)
 	}
-	cfg, diags := Parse(out, "imported.hcl", everyHost{})
+	cfg, diags := lvsdconf.Parse(out, "imported.hcl", everyHost{})
 	if cfg == nil || len(diags) > 0 {
 		t.Fatalf("%v\n%s", diags, out)
 	}
@@ -945,7 +953,7 @@ func TestExpandRange(t *testing.T) {
 // FuzzImportKeepalived: no input panics the importer, and whatever it
 // returns without error is valid lvsd HCL.
 func FuzzImportKeepalived(f *testing.F) {
-	files, _ := filepath.Glob("testdata/keepalived/*.conf")
+	files, _ := filepath.Glob("testdata/*.conf")
 	for _, file := range files {
 		src, err := os.ReadFile(file)
 		if err != nil {
@@ -968,7 +976,7 @@ func FuzzImportKeepalived(f *testing.F) {
 		if err != nil {
 			return
 		}
-		if _, diags := Parse(out, "imported.hcl", everyHost{}); diags.HasErrors() {
+		if _, diags := lvsdconf.Parse(out, "imported.hcl", everyHost{}); diags.HasErrors() {
 			t.Fatalf("imported HCL invalid without an error: %v\n%s", diags, out)
 		}
 	})
@@ -1010,7 +1018,7 @@ virtual_server 192.0.2.100 80
 # end of file
 `
 	dir := writeConf(t, map[string]string{"k.conf": conf})
-	out, _, err := ImportKeepalived(filepath.Join(dir, "k.conf"), kaTestID)
+	out, _, err := Import(filepath.Join(dir, "k.conf"), kaTestID)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -1211,11 +1219,11 @@ func TestImportKeepalivedSharedConfig(t *testing.T) {
 		strings.NewReplacer("192.0.2.100", "${VIP}", "    interface eth0\n", "    interface eth0\n    priority $PRIO\n").Replace(kaInstance)
 	dir := writeConf(t, map[string]string{"k.conf": conf})
 	for id, prio := range map[string]uint8{"dir-a": 150, "dir-b": 100} {
-		out, notes, err := ImportKeepalived(filepath.Join(dir, "k.conf"), id)
+		out, notes, err := Import(filepath.Join(dir, "k.conf"), id)
 		if err != nil {
 			t.Fatalf("%s: %v", id, err)
 		}
-		cfg, diags := Parse(out, "imported.hcl", everyHost{})
+		cfg, diags := lvsdconf.Parse(out, "imported.hcl", everyHost{})
 		if cfg == nil || len(diags) > 0 {
 			t.Fatalf("%s: %v\n%s", id, diags, out)
 		}
@@ -1227,7 +1235,7 @@ func TestImportKeepalivedSharedConfig(t *testing.T) {
 			t.Errorf("%s: the output does not start with %q:\n%s", id, want, out)
 		}
 	}
-	if _, _, err := ImportKeepalived(filepath.Join(dir, "k.conf"), "dir-c"); err == nil ||
+	if _, _, err := Import(filepath.Join(dir, "k.conf"), "dir-c"); err == nil ||
 		!strings.Contains(err.Error(), `k.conf:6: $PRIO is not defined for config id "dir-c"`) {
 		t.Errorf("dir-c: %v", err)
 	}
