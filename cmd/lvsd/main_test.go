@@ -118,7 +118,7 @@ func TestBinaryExitCodes(t *testing.T) {
 // TestImportKeepalivedCommand: the converted file passes lvsd check; a
 // behaviour-changing keyword makes the exit status 1.
 func TestImportKeepalivedCommand(t *testing.T) {
-	code, out, errOut := run("import-keepalived", "../../conf/testdata/keepalived/dr.conf")
+	code, out, errOut := run("import-keepalived", "../../conf/keepalived/testdata/dr.conf")
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut)
 	}
@@ -136,7 +136,7 @@ func TestImportKeepalivedCommand(t *testing.T) {
 	}
 
 	// One keepalived.conf shared by the pair, read for each director.
-	shared := "../../conf/testdata/keepalived/shared-pair.conf"
+	shared := "../../conf/keepalived/testdata/shared-pair.conf"
 	for id, prio := range map[string]string{"dir-a": "150", "dir-b": "100"} {
 		code, out, errOut := run("import-keepalived", "--config-id", id, shared)
 		if code != exitOK {
