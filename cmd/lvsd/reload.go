@@ -4,6 +4,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+
+	"github.com/lvsd/lvsd/internal/control"
 )
 
 // cmdReload asks the running daemon to reload its configuration file
@@ -24,7 +26,7 @@ func cmdReload(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "lvsd reload:", err)
 		return exitUsage
 	}
-	reply, err := call(path, controlRequest{Command: "reload"})
+	reply, err := call(path, control.Request{Command: "reload"})
 	if reply != nil && !reply.OK {
 		fmt.Fprintln(stderr, reply.Error)
 		fmt.Fprintln(stderr, "lvsd reload: rejected; the running configuration stays")

@@ -11,6 +11,7 @@ import (
 	"syscall"
 
 	"github.com/lvsd/lvsd/conf"
+	"github.com/lvsd/lvsd/internal/daemon"
 )
 
 func cmdRun(args []string, stdout, stderr io.Writer) int {
@@ -46,9 +47,9 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
 
-	d, err := newDaemon(cfg, log, level)
+	d, err := daemon.New(ctx, cfg, daemon.SystemHost(), daemon.Options{Log: log, Level: level, Version: version})
 	if err == nil {
-		err = d.run(ctx, hup)
+		err = d.Run(hup)
 	}
 	if err != nil {
 		log.Error("lvsd stopped", "err", err)

@@ -11,48 +11,6 @@ import (
 	"github.com/lvsd/lvsd/internal/control"
 )
 
-func (d *daemon) status() *statusReply {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	r := &statusReply{
-		RouterID: d.cfg.Global.RouterID, Version: version, PID: os.Getpid(),
-		Config: d.cfg.File, Started: d.started,
-		Reloads: d.reloadOK.Load(), ReloadFailures: d.reloadKO.Load(),
-	}
-	for _, run := range d.node.Instances() {
-		s, ok := run.Instance.Status()
-		if !ok {
-			continue
-		}
-		is := instanceStatus{
-			Name: s.Name, Interface: s.Interface, VRID: s.VRID, Version: int(s.Version),
-			State: s.State.String(), Priority: s.Priority, EffectivePriority: s.Effective,
-			AdvertsSent: s.Sent, AdvertsReceived: s.Received, Reasserts: s.Reasserts, Transitions: s.Transitions,
-			Drops: map[string]uint64{}, Faults: s.Faults, VIPs: []string{},
-		}
-		if s.MasterIP.IsValid() {
-			is.Master, is.MasterInterval = s.MasterIP.String(), s.MasterInterval.String()
-		}
-		for _, v := range s.VIPs {
-			is.VIPs = append(is.VIPs, v.String())
-		}
-		if !s.Last.At.IsZero() {
-			is.LastTransition = &transition{From: s.Last.From.String(), To: s.Last.To.String(), Cause: s.Last.Cause, At: s.Last.At}
-		}
-		for r, n := range s.Drops {
-			is.Drops[string(r)] = n
-		}
-		r.Instances = append(r.Instances, is)
-	}
-	if d.director != nil {
-		r.Services = d.director.Status()
-	}
-	if cs := d.connSync.Load(); cs != nil {
-		r.Sync = cs.status()
-	}
-	return r
-}
-
 // socketFlags adds the -c/-s flags the client commands share and returns
 // a function resolving them to the daemon's socket.
 func socketFlags(fs *flag.FlagSet) func() (string, error) {
@@ -97,7 +55,7 @@ func cmdStatus(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "lvsd status:", err)
 		return exitUsage
 	}
-	reply, err := call(path, controlRequest{Command: "status"})
+	reply, err := call(path, control.Request{Command: "status"})
 	if err != nil {
 		fmt.Fprintln(stderr, "lvsd status:", err)
 		return exitFail

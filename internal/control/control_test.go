@@ -132,7 +132,7 @@ func TestWriteStatus(t *testing.T) {
 		Instances: []Instance{{Name: "VI_1", VRID: 51, Interface: "eth0", Version: 3, State: "MASTER", Priority: 150,
 			EffectivePriority: 130, VIPs: []string{"192.0.2.100/24"}, Drops: map[string]uint64{"ttl": 2, "auth": 1},
 			Faults: []string{"eth1 down"}}},
-		Sync:     &Sync{Instance: "VI_1", Daemons: []string{"master sync daemon (mcast=eth0)"}},
+		Sync: &Sync{Instance: "VI_1", Daemons: []string{"master sync daemon (mcast=eth0)"}},
 		Services: []Service{{Name: "web", Service: "TCP 192.0.2.100:80", Scheduler: "wlc", Forwarding: "dr", Quorum: 1, Healthy: 3,
 			RealServers: []RealServer{{Address: "192.0.2.21:80", Weight: 3, Forwarding: "dr", Healthy: true, Check: "http"}}}},
 	})

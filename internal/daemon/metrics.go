@@ -1,4 +1,4 @@
-package main
+package daemon
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/lvsd/lvsd/ipvs"
 )
@@ -19,7 +20,7 @@ import (
 // nothing in the domain packages is instrumented. Labels are bounded by
 // the configuration (instances, services, real servers, drop reasons) and
 // by the sync observer's peer cap.
-type metrics struct{ d *daemon }
+type metrics struct{ d *Daemon }
 
 func desc(name, help string, labels ...string) *prometheus.Desc {
 	return prometheus.NewDesc("lvsd_"+name, help, labels, nil)
@@ -67,7 +68,7 @@ func (m metrics) Collect(ch chan<- prometheus.Metric) {
 		}
 		return 0
 	}
-	s := m.d.status()
+	s := m.d.Status()
 	gauge(mUp, 1)
 	counter(mReloads, float64(s.Reloads), "success")
 	counter(mReloads, float64(s.ReloadFailures), "failure")
@@ -142,8 +143,8 @@ func (m metrics) kernelStats(gauge func(*prometheus.Desc, float64, ...string)) {
 	}
 }
 
-// serveMetrics serves /metrics on addr until ctx ends.
-func (d *daemon) serveMetrics(ctx context.Context, addr string) error {
+// serveMetrics serves /metrics on addr, under g, until ctx ends.
+func (d *Daemon) serveMetrics(ctx context.Context, g *errgroup.Group, addr string) error {
 	reg := prometheus.NewRegistry()
 	if err := reg.Register(metrics{d}); err != nil {
 		return err
@@ -155,15 +156,16 @@ func (d *daemon) serveMetrics(ctx context.Context, addr string) error {
 		return fmt.Errorf("metrics_listen %s: %w", addr, err)
 	}
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go func() {
+	g.Go(func() error {
 		<-ctx.Done()
-		srv.Close()
-	}()
-	go func() {
+		return srv.Close()
+	})
+	g.Go(func() error {
 		if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			d.log.Error("metrics", "err", err)
 		}
-	}()
+		return nil
+	})
 	d.log.Info("metrics", "listen", l.Addr().String())
 	return nil
 }

@@ -1,0 +1,50 @@
+package daemon
+
+import (
+	"os"
+
+	"github.com/lvsd/lvsd/internal/control"
+)
+
+// Status is the daemon's state as `lvsd status --json` shows it.
+func (d *Daemon) Status() *control.Status {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	r := &control.Status{
+		RouterID: d.cfg.Global.RouterID, Version: d.opts.Version, PID: os.Getpid(),
+		Config: d.cfg.File, Started: d.started,
+		Reloads: d.reloadOK.Load(), ReloadFailures: d.reloadKO.Load(),
+	}
+	for _, run := range d.node.Instances() {
+		s, ok := run.Instance.Status()
+		if !ok {
+			continue
+		}
+		is := control.Instance{
+			Name: s.Name, Interface: s.Interface, VRID: s.VRID, Version: int(s.Version),
+			State: s.State.String(), Priority: s.Priority, EffectivePriority: s.Effective,
+			AdvertsSent: s.Sent, AdvertsReceived: s.Received, Reasserts: s.Reasserts, Transitions: s.Transitions,
+			Drops: map[string]uint64{}, Faults: s.Faults, VIPs: []string{},
+		}
+		if s.MasterIP.IsValid() {
+			is.Master, is.MasterInterval = s.MasterIP.String(), s.MasterInterval.String()
+		}
+		for _, v := range s.VIPs {
+			is.VIPs = append(is.VIPs, v.String())
+		}
+		if !s.Last.At.IsZero() {
+			is.LastTransition = &control.Transition{From: s.Last.From.String(), To: s.Last.To.String(), Cause: s.Last.Cause, At: s.Last.At}
+		}
+		for r, n := range s.Drops {
+			is.Drops[string(r)] = n
+		}
+		r.Instances = append(r.Instances, is)
+	}
+	if d.director != nil {
+		r.Services = d.director.Status()
+	}
+	if cs := d.connSync.Load(); cs != nil {
+		r.Sync = syncStatus(cs.Status())
+	}
+	return r
+}
