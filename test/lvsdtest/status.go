@@ -124,10 +124,10 @@ func (d *Daemon) Status() (*Status, error) {
 		Status *Status `json:"status"`
 	}
 	if err := json.NewDecoder(c).Decode(&reply); err != nil {
-		return nil, fmt.Errorf("status of %s: %w", d.Name(), err)
+		return nil, fmt.Errorf("status on %s: %w", d.Socket, err)
 	}
 	if !reply.OK || reply.Status == nil {
-		return nil, fmt.Errorf("status of %s: %s", d.Name(), reply.Error)
+		return nil, fmt.Errorf("status on %s: %s", d.Socket, reply.Error)
 	}
 	return reply.Status, nil
 }
