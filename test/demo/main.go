@@ -7,12 +7,13 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-
+	"io"
 	"os"
 	"os/exec"
 	"strings"
 	"time"
 
+	"github.com/lvsd/lvsd/test/lvsdtest"
 	"github.com/lvsd/lvsd/test/vm"
 )
 
@@ -25,21 +26,25 @@ func main() {
 	defer cancel()
 	start := time.Now()
 	fmt.Println("lvsd demo: an active/backup pair of IPVS directors, narrated.")
-	lvsd, err := vm.BuildStaticMain(ctx, "github.com/lvsd/lvsd/cmd/lvsd")
+	lvsd, err := lvsdtest.Binary()
 	check(err)
 	guest, err := vm.BuildStatic(ctx, "github.com/lvsd/lvsd/test/director/guest", "vmguest")
 	check(err)
-	args := []string{"-test.run", "^TestDemo$", "-test.count", "1", "-test.timeout", "5m"}
+	// The demo is a guest test; like every guest run, it must report PASS.
+	demo := vm.GuestTests{Binary: guest, Path: "/bin/director.test", Run: "^TestDemo$", Args: []string{"-test.timeout", "5m"}, Want: []string{"TestDemo"}}
 	narration := &narrator{}
 
 	if _, err := os.Stat("/proc/net/ip_vs"); err == nil {
 		fmt.Println("This host's kernel has IPVS: the lab runs in namespaces here.")
-		cmd := exec.CommandContext(ctx, guest, args...)
-		cmd.Env = append(os.Environ(), "LVSD_VM_GUEST=1", "LVSD_BIN="+lvsd)
-		cmd.Stdout, cmd.Stderr = narration, narration
+		argv := demo.Command()
+		cmd := exec.CommandContext(ctx, guest, argv[1:]...)
+		cmd.Env = append(os.Environ(), vm.GuestEnvMarker+"=1", lvsdtest.BinaryEnv+"="+lvsd)
+		var console strings.Builder
+		cmd.Stdout = io.MultiWriter(narration, &console)
+		cmd.Stderr = cmd.Stdout
 		err = cmd.Run()
 		narration.flush()
-		finish(start, err == nil, narration)
+		finish(start, vm.RequirePass(&vm.Result{Console: console.String(), Passed: err == nil, ExitCode: cmd.ProcessState.ExitCode()}, demo.Want), narration)
 		return
 	}
 	fmt.Println("This host's kernel has no IPVS: booting Debian's cloud kernel, which has it, under qemu (a few seconds).")
@@ -47,16 +52,17 @@ func main() {
 	check(err)
 	res, err := vm.Run(ctx, vm.Spec{
 		Kernel:       k,
-		Files:        map[string]string{"/bin/lvsd": lvsd, "/bin/director.test": guest},
+		Files:        map[string]string{"/bin/lvsd": lvsd, demo.Path: guest},
+		Env:          []string{lvsdtest.BinaryEnv + "=/bin/lvsd"},
 		HostPrograms: []string{"/usr/sbin/ipvsadm"},
-		Command:      append([]string{"/bin/director.test"}, args...),
+		Command:      demo.Command(),
 		Timeout:      8 * time.Minute,
 		MemoryMB:     1024,
 		CPUs:         2,
 		Console:      narration,
 	})
 	check(err)
-	finish(start, res.Passed, narration)
+	finish(start, vm.RequirePass(res, demo.Want), narration)
 }
 
 // narrator shows the demo's narration and keeps the rest of the output
@@ -101,9 +107,9 @@ func (n *narrator) flush() {
 	}
 }
 
-func finish(start time.Time, ok bool, n *narrator) {
-	if !ok {
-		fmt.Fprintln(os.Stderr, "\nmake demo: a step failed; the last lines of output:")
+func finish(start time.Time, err error, n *narrator) {
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "\nmake demo: a step failed (%v); the last lines of output:\n", err)
 		w := bufio.NewWriter(os.Stderr)
 		for _, l := range n.rest {
 			fmt.Fprintln(w, l)

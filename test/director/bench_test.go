@@ -17,7 +17,7 @@ var removalRE = regexp.MustCompile(`BENCH removal drills=(\d+) median=(\d+)ms wo
 // TestBenchRemoval reports how long a failed real server stays in the real
 // kernel's IPVS table, against fall × interval + timeout.
 func TestBenchRemoval(t *testing.T) {
-	console := runGuest(t, "^TestBenchRemoval$")
+	console := runGuest(t, "^TestBenchRemoval$", "")
 	m := removalRE.FindStringSubmatch(console)
 	if m == nil {
 		t.Fatal("the guest printed no removal figure")
@@ -41,7 +41,7 @@ var checkCPURE = regexp.MustCompile(`BENCH checkcpu servers=(\d+) lvsd_cpu=([\d.
 // same checks, kernel and server, in the VM (keepalived's checker needs
 // IPVS, which this host lacks).
 func TestBenchCheckCPU(t *testing.T) {
-	console := runGuest(t, "^TestBenchCheckCPU$")
+	console := runGuest(t, "^TestBenchCheckCPU$", "")
 	m := checkCPURE.FindStringSubmatch(console)
 	if m == nil {
 		t.Fatal("the guest printed no checker figure")

@@ -14,6 +14,7 @@ import (
 
 	"github.com/lvsd/lvsd/test/benchtab"
 	"github.com/lvsd/lvsd/test/lab"
+	"github.com/lvsd/lvsd/test/lvsdtest"
 	"github.com/lvsd/lvsd/vrrp"
 )
 
@@ -82,7 +83,7 @@ func failoverDrills(t *testing.T, impl string, s vrrpSettings) (killed, stopped 
 	p := newPairLab(t)
 	start := func(h *lab.Host) router {
 		if impl == "lvsd" {
-			return startLvsd(t, h, s.lvsdHCL(100))
+			return lvsdtest.Start(t, h, s.lvsdHCL(100))
 		}
 		return startKeepalived(t, h, s.keepalivedConf("ka-"+h.Name(), 100))
 	}
@@ -91,7 +92,7 @@ func failoverDrills(t *testing.T, impl string, s vrrpSettings) (killed, stopped 
 	routers := []router{start(p.a), start(p.b)}
 	master := func() int {
 		var m int
-		waitFor(t, vrrp.MasterDown(vrrp.V3, 100, s.interval)+5*time.Second, "one master", func() bool {
+		lvsdtest.WaitFor(t, vrrp.MasterDown(vrrp.V3, 100, s.interval)+5*time.Second, "one master", func() bool {
 			a, b := holdsVIP(t, p.a), holdsVIP(t, p.b)
 			m = map[bool]int{true: 0, false: 1}[a]
 			return a != b
@@ -108,9 +109,9 @@ func failoverDrills(t *testing.T, impl string, s vrrpSettings) (killed, stopped 
 			time.Sleep(time.Duration(rand.Int64N(int64(s.interval))))
 			t0 := time.Now()
 			if planned {
-				routers[m].terminate()
+				routers[m].Terminate()
 			} else {
-				routers[m].kill()
+				routers[m].Kill()
 			}
 			took := waitGARP(t, p.arps, t0, links[other].MAC(), 10*time.Second)
 			if planned {

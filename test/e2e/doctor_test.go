@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -17,9 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vishvananda/netlink"
-
 	"github.com/lvsd/lvsd/test/lab"
+	"github.com/lvsd/lvsd/test/lvsdtest"
 )
 
 // The doctor tests run the real `lvsd doctor` in lab hosts set up right
@@ -133,27 +131,17 @@ func doctorConfig(t *testing.T, body string) string {
 	return path
 }
 
-// addAddr puts p on the interface ifname of h.
 func doctorAddAddr(t *testing.T, h *lab.Host, ifname string, p netip.Prefix) {
 	t.Helper()
-	err := h.Do(func() error {
-		link, err := netlink.LinkByName(ifname)
-		if err != nil {
-			return err
-		}
-		return netlink.AddrAdd(link, &netlink.Addr{IPNet: &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}})
-	})
-	if err != nil {
-		t.Fatalf("add %s to %s of %s: %v", p, ifname, h.Name(), err)
+	if err := h.AddAddr(ifname, p); err != nil {
+		t.Fatal(err)
 	}
 }
 
 func doctorSysctl(t *testing.T, h *lab.Host, kv ...string) {
 	t.Helper()
-	for i := 0; i+1 < len(kv); i += 2 {
-		if err := h.Sysctl(kv[i], kv[i+1]); err != nil {
-			t.Fatal(err)
-		}
+	if err := h.Sysctls(kv...); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -282,9 +270,9 @@ func TestDoctorDirectorVIPAndFirewall(t *testing.T) {
 	}
 
 	// lvsd itself, alone, becomes MASTER and holds the VIP: fine.
-	p := startLvsd(t, dir, doctorVRRPConfig)
-	waitFor(t, 10*time.Second, "lvsd becomes MASTER", func() bool { return p.state() == "MASTER" })
-	r = runDoctor(t, dir, "-c", filepath.Join(p.dir, "lvsd.hcl"))
+	p := lvsdtest.Start(t, dir, doctorVRRPConfig)
+	lvsdtest.WaitFor(t, 10*time.Second, "lvsd becomes MASTER", func() bool { return p.State() == "MASTER" })
+	r = runDoctor(t, dir, "-c", p.Config)
 	r.wantExit(t, 0)
 	r.want(t, "ok", "VIPs of VI_1 (192.0.2.100) are held only by the running lvsd, which is MASTER")
 }
@@ -310,14 +298,14 @@ func TestDoctorLegacyIptables(t *testing.T) {
 		"fix: iptables-legacy -I INPUT -i eth0 -p 112 -j ACCEPT")
 
 	// Without the fix, dir-a is deaf to dir-b: two masters.
-	a := startLvsd(t, p.a, instanceHCL(100, ""))
-	b := startLvsd(t, p.b, instanceHCL(150, ""))
-	waitState(t, b, "MASTER", 5*time.Second)
-	waitState(t, a, "MASTER", 5*time.Second)
+	a := lvsdtest.Start(t, p.a, instanceHCL(100, ""))
+	b := lvsdtest.Start(t, p.b, instanceHCL(150, ""))
+	b.WaitState("MASTER", 5*time.Second)
+	a.WaitState("MASTER", 5*time.Second)
 
 	doctorApplyFix(t, p.a, line)
-	waitState(t, a, "BACKUP", 3*time.Second)
-	r = runDoctor(t, p.a, "-c", filepath.Join(a.dir, "lvsd.hcl"))
+	a.WaitState("BACKUP", 3*time.Second)
+	r = runDoctor(t, p.a, "-c", a.Config)
 	r.wantExit(t, 0)
 	// "-p vrrp", or "-p 112" on a host without /etc/protocols.
 	r.want(t, "ok", "legacy iptables accepts VRRP (IPv4) arriving on eth0 by rule -A INPUT -i eth0 -p ")
@@ -336,15 +324,15 @@ func TestDoctorDuplicateVRID(t *testing.T) {
 	rogue.Connect(lan, netip.MustParsePrefix("192.0.2.13/24"))
 	cfg := doctorConfig(t, doctorVRRPConfig)
 
-	p := startLvsd(t, peer, doctorVRRPConfig)
-	waitFor(t, 10*time.Second, "the peer becomes MASTER", func() bool { return p.state() == "MASTER" })
+	p := lvsdtest.Start(t, peer, doctorVRRPConfig)
+	lvsdtest.WaitFor(t, 10*time.Second, "the peer becomes MASTER", func() bool { return p.State() == "MASTER" })
 	r := runDoctor(t, dir, "-c", cfg, "--listen", "3s")
 	r.wantExit(t, 0)
 	r.want(t, "ok", "VRID 51 of VI_1 on eth0: listened 3s, heard it only from 192.0.2.12 with the same VIPs (the peer)")
-	p.terminate()
+	p.Terminate()
 
-	q := startLvsd(t, rogue, strings.ReplaceAll(doctorVRRPConfig, "192.0.2.100/24", "192.0.2.200/24"))
-	waitFor(t, 10*time.Second, "the rogue becomes MASTER", func() bool { return q.state() == "MASTER" })
+	q := lvsdtest.Start(t, rogue, strings.ReplaceAll(doctorVRRPConfig, "192.0.2.100/24", "192.0.2.200/24"))
+	lvsdtest.WaitFor(t, 10*time.Second, "the rogue becomes MASTER", func() bool { return q.State() == "MASTER" })
 	r = runDoctor(t, dir, "-c", cfg, "--listen", "3s")
 	r.wantExit(t, 1)
 	r.want(t, "PROBLEM", "192.0.2.13 advertises VRID 51 on eth0 with 192.0.2.200, not the VIPs of VI_1 (192.0.2.100)")

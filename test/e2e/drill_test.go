@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lvsd/lvsd/test/lvsdtest"
 	"github.com/lvsd/lvsd/vrrp"
 )
 
@@ -17,13 +18,13 @@ import (
 // takes its VIP back.
 func TestDrill(t *testing.T) {
 	p := newPairLab(t)
-	a := startLvsd(t, p.a, instanceHCL(150, ""))
-	b := startLvsd(t, p.b, instanceHCL(100, ""))
-	waitState(t, a, "MASTER", 5*time.Second)
-	waitState(t, b, "BACKUP", time.Second)
+	a := lvsdtest.Start(t, p.a, instanceHCL(150, ""))
+	b := lvsdtest.Start(t, p.b, instanceHCL(100, ""))
+	a.WaitState("MASTER", 5*time.Second)
+	b.WaitState("BACKUP", time.Second)
 
 	hold := 3 * time.Second
-	out, err := exec.Command(lvsdBin, "drill", "-s", a.socket, "--hold", hold.String()).CombinedOutput()
+	out, err := exec.Command(lvsdBin, "drill", "-s", a.Socket, "--hold", hold.String()).CombinedOutput()
 	if err != nil {
 		t.Fatalf("lvsd drill: %v\n%s", err, out)
 	}
@@ -34,26 +35,26 @@ func TestDrill(t *testing.T) {
 			t.Errorf("report lacks %q", want)
 		}
 	}
-	if a.state() != "BACKUP" || b.state() != "MASTER" || holdsVIP(t, p.a) || !holdsVIP(t, p.b) {
-		t.Fatalf("after the drill: dir-a %s, dir-b %s", a.state(), b.state())
+	if a.State() != "BACKUP" || b.State() != "MASTER" || holdsVIP(t, p.a) || !holdsVIP(t, p.b) {
+		t.Fatalf("after the drill: dir-a %s, dir-b %s", a.State(), b.State())
 	}
 	// After the hold, the higher priority takes over again.
-	waitState(t, a, "MASTER", hold+vrrp.MasterDown(vrrp.V3, 150, advert)+2*time.Second)
-	waitState(t, b, "BACKUP", time.Second)
+	a.WaitState("MASTER", hold+vrrp.MasterDown(vrrp.V3, 150, advert)+2*time.Second)
+	b.WaitState("BACKUP", time.Second)
 
-	b.kill()
+	b.Kill()
 	time.Sleep(advert)
-	cmd := exec.Command(lvsdBin, "drill", "-s", a.socket)
+	cmd := exec.Command(lvsdBin, "drill", "-s", a.Socket)
 	out, err = cmd.CombinedOutput()
 	if code := cmd.ProcessState.ExitCode(); err == nil || code != 1 || !strings.Contains(string(out), "no peer took over") {
 		t.Errorf("drill with the peer down: exit %d, %s; want 1 with the reason", code, out)
 	}
-	waitState(t, a, "MASTER", time.Second)
+	a.WaitState("MASTER", time.Second)
 	if !holdsVIP(t, p.a) {
 		t.Error("dir-a lost the VIP in a failed drill")
 	}
 	// Not the master: a clear refusal.
-	c := exec.Command(lvsdBin, "drill", "-s", a.socket, "--instance", "VI_9")
+	c := exec.Command(lvsdBin, "drill", "-s", a.Socket, "--instance", "VI_9")
 	if out, _ := c.CombinedOutput(); c.ProcessState.ExitCode() != 1 || !strings.Contains(string(out), `no instance "VI_9"`) {
 		t.Errorf("unknown instance: %s", out)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lvsd/lvsd/test/lvsdtest"
 	"github.com/lvsd/lvsd/vrrp"
 )
 
@@ -49,10 +50,10 @@ func interop(t *testing.T, settings func(self, peer netip.Addr) vrrpSettings, lv
 
 	// dir-a (priority 150) is the master, dir-b (100) the backup; one of
 	// them is lvsd, the other keepalived.
-	var lv *lvsdProc
+	var lv *lvsdtest.Daemon
 	startA := func() router {
 		if lvsdMaster {
-			lv = startLvsd(t, p.a, sa.lvsdHCL(150))
+			lv = lvsdtest.Start(t, p.a, sa.lvsdHCL(150))
 			return lv
 		}
 		return startKeepalived(t, p.a, sa.keepalivedConf("ka-a", 150))
@@ -61,43 +62,43 @@ func interop(t *testing.T, settings func(self, peer netip.Addr) vrrpSettings, lv
 	if lvsdMaster {
 		startKeepalived(t, p.b, sb.keepalivedConf("ka-b", 100))
 	} else {
-		lv = startLvsd(t, p.b, sb.lvsdHCL(100))
+		lv = lvsdtest.Start(t, p.b, sb.lvsdHCL(100))
 	}
-	waitFor(t, 8*time.Second, "dir-a holds the VIP", func() bool { return holdsVIP(t, p.a) })
+	lvsdtest.WaitFor(t, 8*time.Second, "dir-a holds the VIP", func() bool { return holdsVIP(t, p.a) })
 	time.Sleep(3 * sa.interval)
 	if holdsVIP(t, p.b) {
 		t.Fatal("both directors hold the VIP")
 	}
 	want := map[bool]string{true: "MASTER", false: "BACKUP"}[lvsdMaster]
-	if s := lv.state(); s != want {
+	if s := lv.State(); s != want {
 		t.Fatalf("lvsd is %s, want %s", s, want)
 	}
 
 	// dir-a dies: dir-b takes over.
 	killed := time.Now()
-	a.kill()
+	a.Kill()
 	v := vrrp.Version(sa.version)
 	bound := vrrp.MasterDown(v, 100, sa.interval) + slack
 	took := waitGARP(t, p.arps, killed, p.bLink.MAC(), 2*bound)
-	t.Logf("%s killed: dir-b announced after %s (bound %s)", a.name(), took, bound)
+	t.Logf("%s killed: dir-b announced after %s (bound %s)", a.Name(), took, bound)
 	if took > bound {
 		t.Errorf("takeover took %s, bound %s", took, bound)
 	}
-	waitFor(t, 2*time.Second, "dir-b holds the VIP", func() bool { return holdsVIP(t, p.b) })
+	lvsdtest.WaitFor(t, 2*time.Second, "dir-b holds the VIP", func() bool { return holdsVIP(t, p.b) })
 
 	// dir-a returns and preempts: the other implementation steps down.
 	// (A killed daemon leaves the VIP on dir-a: only dir-b letting go and
 	// dir-a's GARP show the takeover.)
 	returned := time.Now()
 	startA()
-	waitFor(t, vrrp.MasterDown(v, 150, sa.interval)+5*time.Second, "dir-b gives the VIP up", func() bool { return !holdsVIP(t, p.b) })
+	lvsdtest.WaitFor(t, vrrp.MasterDown(v, 150, sa.interval)+5*time.Second, "dir-b gives the VIP up", func() bool { return !holdsVIP(t, p.b) })
 	waitGARP(t, p.arps, returned, p.aLink.MAC(), 2*time.Second)
 	if !holdsVIP(t, p.a) {
 		t.Error("dir-a announced the VIP without holding it")
 	}
 
 	// Every advert keepalived sent was understood: no drop at the codec.
-	s := lv.instance()
+	s := lv.Instance()
 	if s.AdvertsReceived == 0 {
 		t.Error("lvsd received no advert from keepalived")
 	}

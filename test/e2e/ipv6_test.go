@@ -10,34 +10,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/vishvananda/netlink"
-
 	"github.com/lvsd/lvsd/test/lab"
+	"github.com/lvsd/lvsd/test/lvsdtest"
 	"github.com/lvsd/lvsd/vrrp"
 )
 
 var vip6 = netip.MustParseAddr("2001:db8::100")
 
-func holds6(t *testing.T, h *lab.Host) bool {
-	var held bool
-	err := h.Do(func() error {
-		link, err := netlink.LinkByName("eth0")
-		if err != nil {
-			return err
-		}
-		addrs, err := netlink.AddrList(link, netlink.FAMILY_V6)
-		for _, a := range addrs {
-			if ip, ok := netip.AddrFromSlice(a.IP); ok && ip == vip6 {
-				held = true
-			}
-		}
-		return err
-	})
-	if err != nil {
-		t.Errorf("addresses of %s: %v", h.Name(), err)
-	}
-	return held
-}
+func holds6(t *testing.T, h *lab.Host) bool { return holds(t, h, vip6) }
 
 // TestPairFailoverIPv6: a v3 pair over IPv6 (adverts from link-local
 // addresses to ff02::12) elects one master, and on its death the backup
@@ -63,15 +43,15 @@ vrrp "VI_6" {
 	}
 	// Link-local addresses must finish duplicate address detection before
 	// they can send.
-	waitFor(t, 5*time.Second, "link-local addresses usable", func() bool { return linkLocalReady(t, a) && linkLocalReady(t, b) })
-	pa := startLvsd(t, a, cfg(150))
-	pb := startLvsd(t, b, cfg(100))
-	waitState(t, pa, "MASTER", 5*time.Second)
-	waitState(t, pb, "BACKUP", time.Second)
+	lvsdtest.WaitFor(t, 5*time.Second, "link-local addresses usable", func() bool { return linkLocalReady(t, a) && linkLocalReady(t, b) })
+	pa := lvsdtest.Start(t, a, cfg(150))
+	pb := lvsdtest.Start(t, b, cfg(100))
+	pa.WaitState("MASTER", 5*time.Second)
+	pb.WaitState("BACKUP", time.Second)
 	if !holds6(t, a) || holds6(t, b) {
 		t.Fatalf("VIP held by dir-a %v, dir-b %v", holds6(t, a), holds6(t, b))
 	}
-	if m := pb.instance().Master; !netip.MustParseAddr(m).IsLinkLocalUnicast() {
+	if m := pb.Instance().Master; !netip.MustParseAddr(m).IsLinkLocalUnicast() {
 		t.Errorf("backup follows master %q, want dir-a's link-local address", m)
 	}
 	err := obs.Do(func() error {
@@ -86,20 +66,20 @@ vrrp "VI_6" {
 	if err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, 3*time.Second, "observer resolves the IPv6 VIP", func() bool { _, _, ok := obs.Neighbor(vip6); return ok })
+	lvsdtest.WaitFor(t, 3*time.Second, "observer resolves the IPv6 VIP", func() bool { _, _, ok := obs.Neighbor(vip6); return ok })
 
 	killed := time.Now()
-	pa.kill()
-	waitState(t, pb, "MASTER", vrrp.MasterDown(vrrp.V3, 100, 500*time.Millisecond)+slack)
+	pa.Kill()
+	pb.WaitState("MASTER", vrrp.MasterDown(vrrp.V3, 100, 500*time.Millisecond)+slack)
 	t.Logf("IPv6: dir-b master %s after the kill", time.Since(killed))
 	if !holds6(t, b) {
 		t.Error("dir-b is master without the IPv6 VIP")
 	}
-	waitFor(t, 2*time.Second, "observer's entry for the IPv6 VIP moves to dir-b", func() bool {
+	lvsdtest.WaitFor(t, 2*time.Second, "observer's entry for the IPv6 VIP moves to dir-b", func() bool {
 		mac, _, _ := obs.Neighbor(vip6)
 		return bytes.Equal(mac, bLink.MAC())
 	})
-	if d := pb.instance().Drops; d["checksum"] > 0 || d["ttl"] > 0 || d["length"] > 0 {
+	if d := pb.Instance().Drops; d["checksum"] > 0 || d["ttl"] > 0 || d["length"] > 0 {
 		t.Errorf("drops %v", d)
 	}
 }
@@ -107,21 +87,13 @@ vrrp "VI_6" {
 // linkLocalReady reports whether h's eth0 has a link-local address that
 // is no longer tentative.
 func linkLocalReady(t *testing.T, h *lab.Host) bool {
-	ready := false
-	h.Do(func() error {
-		link, err := netlink.LinkByName("eth0")
-		if err != nil {
-			return err
+	addrs, _ := h.Addrs("eth0")
+	for _, a := range addrs {
+		if a.Prefix.Addr().IsLinkLocalUnicast() && !a.Tentative {
+			return true
 		}
-		addrs, _ := netlink.AddrList(link, netlink.FAMILY_V6)
-		for _, a := range addrs {
-			if a.IP.IsLinkLocalUnicast() && a.Flags&0x40 == 0 { // IFA_F_TENTATIVE
-				ready = true
-			}
-		}
-		return nil
-	})
-	return ready
+	}
+	return false
 }
 
 // TestKeepalivedInteropIPv6: lvsd and Debian's keepalived as a VRRPv3
@@ -141,7 +113,7 @@ func interop6(t *testing.T, lvsdMaster bool) {
 	a, b := l.Host("dir-a"), l.Host("dir-b")
 	a.Connect(nw, netip.MustParsePrefix("2001:db8::11/64"))
 	b.Connect(nw, netip.MustParsePrefix("2001:db8::12/64"))
-	waitFor(t, 5*time.Second, "link-local addresses usable", func() bool { return linkLocalReady(t, a) && linkLocalReady(t, b) })
+	lvsdtest.WaitFor(t, 5*time.Second, "link-local addresses usable", func() bool { return linkLocalReady(t, a) && linkLocalReady(t, b) })
 	const interval = 500 * time.Millisecond
 	lvsdHCL := func(prio int) string {
 		return fmt.Sprintf(`
@@ -171,10 +143,10 @@ vrrp_instance VI_6 {
 }
 `, name, prio)
 	}
-	var lv *lvsdProc
+	var lv *lvsdtest.Daemon
 	startA := func() router {
 		if lvsdMaster {
-			lv = startLvsd(t, a, lvsdHCL(150))
+			lv = lvsdtest.Start(t, a, lvsdHCL(150))
 			return lv
 		}
 		return startKeepalived(t, a, kaConf("ka-a", 150))
@@ -183,32 +155,32 @@ vrrp_instance VI_6 {
 	if lvsdMaster {
 		startKeepalived(t, b, kaConf("ka-b", 100))
 	} else {
-		lv = startLvsd(t, b, lvsdHCL(100))
+		lv = lvsdtest.Start(t, b, lvsdHCL(100))
 	}
-	waitFor(t, 8*time.Second, "dir-a holds the IPv6 VIP", func() bool { return holds6(t, a) })
+	lvsdtest.WaitFor(t, 8*time.Second, "dir-a holds the IPv6 VIP", func() bool { return holds6(t, a) })
 	time.Sleep(3 * interval)
 	if holds6(t, b) {
 		t.Fatal("both directors hold the IPv6 VIP")
 	}
-	if s, want := lv.state(), map[bool]string{true: "MASTER", false: "BACKUP"}[lvsdMaster]; s != want {
+	if s, want := lv.State(), map[bool]string{true: "MASTER", false: "BACKUP"}[lvsdMaster]; s != want {
 		t.Fatalf("lvsd is %s, want %s", s, want)
 	}
 
 	killed := time.Now()
-	master.kill()
+	master.Kill()
 	bound := vrrp.MasterDown(vrrp.V3, 100, interval) + slack
-	waitFor(t, 2*bound, "dir-b takes the IPv6 VIP", func() bool { return holds6(t, b) })
+	lvsdtest.WaitFor(t, 2*bound, "dir-b takes the IPv6 VIP", func() bool { return holds6(t, b) })
 	took := time.Since(killed)
-	t.Logf("%s killed: dir-b holds the VIP after %s (bound %s)", master.name(), took, bound)
+	t.Logf("%s killed: dir-b holds the VIP after %s (bound %s)", master.Name(), took, bound)
 	if took > bound {
 		t.Errorf("takeover took %s, bound %s", took, bound)
 	}
 
 	startA()
-	waitFor(t, vrrp.MasterDown(vrrp.V3, 150, interval)+5*time.Second, "dir-b gives the IPv6 VIP up", func() bool { return !holds6(t, b) })
-	waitFor(t, 2*time.Second, "dir-a holds the IPv6 VIP again", func() bool { return holds6(t, a) })
+	lvsdtest.WaitFor(t, vrrp.MasterDown(vrrp.V3, 150, interval)+5*time.Second, "dir-b gives the IPv6 VIP up", func() bool { return !holds6(t, b) })
+	lvsdtest.WaitFor(t, 2*time.Second, "dir-a holds the IPv6 VIP again", func() bool { return holds6(t, a) })
 
-	s := lv.instance()
+	s := lv.Instance()
 	if s.AdvertsReceived == 0 {
 		t.Error("lvsd received no advert from keepalived")
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lvsd/lvsd/test/lab"
+	"github.com/lvsd/lvsd/test/lvsdtest"
 )
 
 // vrrpSettings are the settings both implementations are given, so that a
@@ -81,14 +82,14 @@ func (s vrrpSettings) keepalivedConf(name string, prio int) string {
 }
 
 // startKeepalived runs Debian's keepalived, VRRP only, in h.
-func startKeepalived(t testing.TB, h *lab.Host, conf string) *proc {
+func startKeepalived(t testing.TB, h *lab.Host, conf string) *lvsdtest.Process {
 	t.Helper()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "keepalived.conf")
 	if err := os.WriteFile(path, []byte(conf), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return startProc(t, h, "keepalived on "+h.Name(), dir, "/usr/sbin/keepalived",
+	return lvsdtest.StartProcess(t, h, "keepalived on "+h.Name(), "/usr/sbin/keepalived",
 		"--dont-fork", "--log-console", "--log-detail", "--no-syslog", "--vrrp",
 		"--use-file", path, "--pid", filepath.Join(dir, "keepalived.pid"), "--vrrp_pid", filepath.Join(dir, "vrrp.pid"))
 }

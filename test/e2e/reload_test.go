@@ -3,8 +3,8 @@
 package e2e
 
 import (
+	"github.com/lvsd/lvsd/test/lvsdtest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -41,16 +41,16 @@ track_script "chk" {
   rise     = 2
 }
 `
-	a := startLvsdGlobal(t, p.a, "  script_user = \"root\"\n", track+instanceHCL(150, `  track_scripts = ["chk"]`))
-	b := startLvsd(t, p.b, instanceHCL(100, ""))
-	waitState(t, b, "MASTER", 5*time.Second)
-	waitState(t, a, "BACKUP", time.Second)
-	before := a.instance()
+	a := lvsdtest.Start(t, p.a, "global {\n  script_user = \"root\"\n}\n"+track+instanceHCL(150, `  track_scripts = ["chk"]`))
+	b := lvsdtest.Start(t, p.b, instanceHCL(100, ""))
+	b.WaitState("MASTER", 5*time.Second)
+	a.WaitState("BACKUP", time.Second)
+	before := a.Instance()
 	if before.EffectivePriority != 90 {
 		t.Fatalf("dir-a effective priority %d with its script failing, want 150-60", before.EffectivePriority)
 	}
 
-	cfgPath := filepath.Join(a.dir, "lvsd.hcl")
+	cfgPath := a.Config
 	cfg, err := os.ReadFile(cfgPath)
 	if err != nil {
 		t.Fatal(err)
@@ -59,7 +59,7 @@ track_script "chk" {
 	if err := os.WriteFile(cfgPath, []byte(swapped), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if msg, err := exec.Command(lvsdBin, "reload", "-s", a.socket).CombinedOutput(); err != nil {
+	if msg, err := a.Reload(); err != nil {
 		t.Fatalf("lvsd reload: %v\n%s", err, msg)
 	}
 	// The next runs are nobody's (65534), and only nobody's.
@@ -68,7 +68,7 @@ track_script "chk" {
 		return strings.Fields(string(b))
 	}
 	var first int
-	waitFor(t, 3*time.Second, "the track script runs as nobody", func() bool {
+	lvsdtest.WaitFor(t, 3*time.Second, "the track script runs as nobody", func() bool {
 		first = slicesIndex(uids(), "65534")
 		return first >= 0
 	})
@@ -82,7 +82,7 @@ track_script "chk" {
 	if len(after)-first < 3 {
 		t.Errorf("%d runs as nobody in 1.6s at a 500ms interval", len(after)-first)
 	}
-	if s := a.instance(); s.State != "BACKUP" || s.EffectivePriority != 90 {
+	if s := a.Instance(); s.State != "BACKUP" || s.EffectivePriority != 90 {
 		t.Errorf("dir-a %s at priority %d after the reload, want BACKUP at 90", s.State, s.EffectivePriority)
 	}
 
@@ -90,8 +90,8 @@ track_script "chk" {
 	if err := os.WriteFile(okFile, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	waitState(t, a, "MASTER", 5*time.Second) // rise 2 × 500ms, then preemption
-	waitState(t, b, "BACKUP", time.Second)
+	a.WaitState("MASTER", 5*time.Second) // rise 2 × 500ms, then preemption
+	b.WaitState("BACKUP", time.Second)
 }
 
 // scriptDir makes a directory with mode perm whose parents others can

@@ -18,6 +18,7 @@ import (
 	"github.com/vishvananda/netlink"
 
 	"github.com/lvsd/lvsd/test/lab"
+	"github.com/lvsd/lvsd/test/lvsdtest"
 	"github.com/lvsd/lvsd/vrrp"
 )
 
@@ -44,22 +45,17 @@ vrrp "VI_1" {
 `, prio, advert.String(), extra)
 }
 
-func waitState(t *testing.T, p *lvsdProc, state string, timeout time.Duration) {
-	t.Helper()
-	waitFor(t, timeout, p.name()+" becomes "+state, func() bool { return p.state() == state })
-}
-
 // TestPairFailover: election, unplanned and planned failover, each seen
 // by the observer as a GARP from the new master and a moved neighbour
 // entry.
 func TestPairFailover(t *testing.T) {
 	p := newPairLab(t)
-	a := startLvsd(t, p.a, instanceHCL(150, ""))
-	b := startLvsd(t, p.b, instanceHCL(100, ""))
+	a := lvsdtest.Start(t, p.a, instanceHCL(150, ""))
+	b := lvsdtest.Start(t, p.b, instanceHCL(100, ""))
 
 	// Election: the higher priority is master and alone holds the VIP.
-	waitState(t, a, "MASTER", 5*time.Second)
-	waitState(t, b, "BACKUP", time.Second)
+	a.WaitState("MASTER", 5*time.Second)
+	b.WaitState("BACKUP", time.Second)
 	if !holdsVIP(t, p.a) || holdsVIP(t, p.b) {
 		t.Fatalf("VIP held by dir-a %v, dir-b %v; want dir-a only", holdsVIP(t, p.a), holdsVIP(t, p.b))
 	}
@@ -73,31 +69,31 @@ func TestPairFailover(t *testing.T) {
 	// the kill (the kill lands up to one advert after the last one, so
 	// this bound is the RFC's, not looser).
 	killed := time.Now()
-	a.kill()
+	a.Kill()
 	bound := vrrp.MasterDown(vrrp.V3, 100, advert) + slack
 	took := waitGARP(t, p.arps, killed, p.bLink.MAC(), 2*bound)
 	t.Logf("SIGKILL: first GARP from dir-b %s after the kill (bound 3×%s + skew + slack = %s)", took, advert, bound)
 	if took > bound {
 		t.Errorf("takeover took %s, bound %s", took, bound)
 	}
-	waitState(t, b, "MASTER", time.Second)
-	waitFor(t, time.Second, "observer's VIP entry moves to dir-b", func() bool { return bytes.Equal(p.neighborMAC(), p.bLink.MAC()) })
+	b.WaitState("MASTER", time.Second)
+	lvsdtest.WaitFor(t, time.Second, "observer's VIP entry moves to dir-b", func() bool { return bytes.Equal(p.neighborMAC(), p.bLink.MAC()) })
 	if !holdsVIP(t, p.b) {
 		t.Error("dir-b is master without the VIP")
 	}
 
 	// dir-a returns with the higher priority and preempts.
-	a = startLvsd(t, p.a, instanceHCL(150, ""))
-	waitState(t, a, "MASTER", 5*time.Second)
-	waitState(t, b, "BACKUP", time.Second)
-	waitFor(t, time.Second, "observer's VIP entry moves back to dir-a", func() bool { return bytes.Equal(p.neighborMAC(), p.aLink.MAC()) })
+	a = lvsdtest.Start(t, p.a, instanceHCL(150, ""))
+	a.WaitState("MASTER", 5*time.Second)
+	b.WaitState("BACKUP", time.Second)
+	lvsdtest.WaitFor(t, time.Second, "observer's VIP entry moves back to dir-a", func() bool { return bytes.Equal(p.neighborMAC(), p.aLink.MAC()) })
 	if holdsVIP(t, p.b) {
 		t.Error("dir-b kept the VIP after stepping down")
 	}
 
 	// Planned: SIGTERM sends priority 0; dir-b takes over after skew.
 	stopped := time.Now()
-	a.terminate()
+	a.Terminate()
 	if holdsVIP(t, p.a) {
 		t.Error("dir-a still holds the VIP after SIGTERM")
 	}
@@ -107,23 +103,23 @@ func TestPairFailover(t *testing.T) {
 	if took > bound {
 		t.Errorf("planned takeover took %s, bound %s", took, bound)
 	}
-	waitFor(t, time.Second, "observer's VIP entry moves to dir-b", func() bool { return bytes.Equal(p.neighborMAC(), p.bLink.MAC()) })
+	lvsdtest.WaitFor(t, time.Second, "observer's VIP entry moves to dir-b", func() bool { return bytes.Equal(p.neighborMAC(), p.bLink.MAC()) })
 }
 
 // TestNoPreempt: with preempt = false, a returning higher priority router
 // leaves the current master alone.
 func TestNoPreempt(t *testing.T) {
 	p := newPairLab(t)
-	b := startLvsd(t, p.b, instanceHCL(100, ""))
-	waitState(t, b, "MASTER", 5*time.Second)
-	a := startLvsd(t, p.a, instanceHCL(150, "  preempt = false"))
-	waitState(t, a, "BACKUP", time.Second)
+	b := lvsdtest.Start(t, p.b, instanceHCL(100, ""))
+	b.WaitState("MASTER", 5*time.Second)
+	a := lvsdtest.Start(t, p.a, instanceHCL(150, "  preempt = false"))
+	a.WaitState("BACKUP", time.Second)
 	// Several master_down intervals: nothing may change.
 	time.Sleep(3 * vrrp.MasterDown(vrrp.V3, 150, advert))
-	if a.state() != "BACKUP" || b.state() != "MASTER" {
-		t.Fatalf("dir-a %s, dir-b %s; preempt = false must keep dir-b master", a.state(), b.state())
+	if a.State() != "BACKUP" || b.State() != "MASTER" {
+		t.Fatalf("dir-a %s, dir-b %s; preempt = false must keep dir-b master", a.State(), b.State())
 	}
-	if s := a.instance(); s.Master != "192.0.2.12" {
+	if s := a.Instance(); s.Master != "192.0.2.12" {
 		t.Errorf("dir-a follows master %q, want 192.0.2.12", s.Master)
 	}
 }
@@ -133,30 +129,30 @@ func TestNoPreempt(t *testing.T) {
 // remaining master re-announces the VIP.
 func TestSplitBrainHeal(t *testing.T) {
 	p := newPairLab(t)
-	a := startLvsd(t, p.a, instanceHCL(150, ""))
-	b := startLvsd(t, p.b, instanceHCL(100, ""))
-	waitState(t, a, "MASTER", 5*time.Second)
-	waitState(t, b, "BACKUP", time.Second)
+	a := lvsdtest.Start(t, p.a, instanceHCL(150, ""))
+	b := lvsdtest.Start(t, p.b, instanceHCL(100, ""))
+	a.WaitState("MASTER", 5*time.Second)
+	b.WaitState("BACKUP", time.Second)
 
 	p.bLink.Cut()
-	waitState(t, b, "MASTER", vrrp.MasterDown(vrrp.V3, 100, advert)+2*slack)
-	if a.state() != "MASTER" || !holdsVIP(t, p.a) || !holdsVIP(t, p.b) {
-		t.Fatalf("cut link: dir-a %s; VIP on dir-a %v, dir-b %v; want two masters holding it", a.state(), holdsVIP(t, p.a), holdsVIP(t, p.b))
+	b.WaitState("MASTER", vrrp.MasterDown(vrrp.V3, 100, advert)+2*slack)
+	if a.State() != "MASTER" || !holdsVIP(t, p.a) || !holdsVIP(t, p.b) {
+		t.Fatalf("cut link: dir-a %s; VIP on dir-a %v, dir-b %v; want two masters holding it", a.State(), holdsVIP(t, p.a), holdsVIP(t, p.b))
 	}
 
 	healed := time.Now()
 	p.bLink.Heal()
-	waitState(t, b, "BACKUP", advert+slack)
+	b.WaitState("BACKUP", advert+slack)
 	took := time.Since(healed)
 	t.Logf("split brain healed %s after the link came back (bound one advert interval %s + slack)", took, advert)
-	if a.state() != "MASTER" || holdsVIP(t, p.b) {
-		t.Errorf("after heal: dir-a %s, dir-b holds VIP %v", a.state(), holdsVIP(t, p.b))
+	if a.State() != "MASTER" || holdsVIP(t, p.b) {
+		t.Errorf("after heal: dir-a %s, dir-b holds VIP %v", a.State(), holdsVIP(t, p.b))
 	}
-	waitFor(t, time.Second, "dir-a re-sends GARP after the heal", func() bool {
+	lvsdtest.WaitFor(t, time.Second, "dir-a re-sends GARP after the heal", func() bool {
 		_, ok := p.arps.First(healed, vip, p.aLink.MAC())
 		return ok
 	})
-	if s := a.instance(); s.Reasserts == 0 {
+	if s := a.Instance(); s.Reasserts == 0 {
 		t.Error("dir-a counted no re-assertion")
 	}
 }
@@ -167,20 +163,20 @@ func TestSplitBrainHeal(t *testing.T) {
 func TestTrackedInterfaceFault(t *testing.T) {
 	p := newPairLab(t)
 	uplink := p.a.Connect(p.lab.Network("uplink"), netip.MustParsePrefix("198.51.100.11/24"))
-	a := startLvsd(t, p.a, instanceHCL(150, `  track_interfaces = ["eth1"]`))
-	b := startLvsd(t, p.b, instanceHCL(100, ""))
-	waitState(t, a, "MASTER", 5*time.Second)
-	waitState(t, b, "BACKUP", time.Second)
+	a := lvsdtest.Start(t, p.a, instanceHCL(150, `  track_interfaces = ["eth1"]`))
+	b := lvsdtest.Start(t, p.b, instanceHCL(100, ""))
+	a.WaitState("MASTER", 5*time.Second)
+	b.WaitState("BACKUP", time.Second)
 
 	down := time.Now()
 	uplink.Down()
-	waitState(t, a, "FAULT", 2*time.Second)
+	a.WaitState("FAULT", 2*time.Second)
 	took := waitGARP(t, p.arps, down, p.bLink.MAC(), 3*time.Second)
 	t.Logf("tracked interface down: dir-b announced after %s (dir-a resigned with priority 0: bound skew + slack)", took)
 	if bound := vrrp.Skew(vrrp.V3, 100, advert) + slack; took > bound {
 		t.Errorf("takeover took %s, bound %s", took, bound)
 	}
-	if s := a.instance(); len(s.Faults) != 1 || s.Faults[0] != "tracked interface eth1 down" {
+	if s := a.Instance(); len(s.Faults) != 1 || s.Faults[0] != "tracked interface eth1 down" {
 		t.Errorf("faults %q", s.Faults)
 	}
 	if holdsVIP(t, p.a) {
@@ -188,18 +184,18 @@ func TestTrackedInterfaceFault(t *testing.T) {
 	}
 
 	uplink.Up()
-	waitState(t, a, "MASTER", vrrp.MasterDown(vrrp.V3, 150, advert)+2*time.Second)
-	waitState(t, b, "BACKUP", time.Second)
+	a.WaitState("MASTER", vrrp.MasterDown(vrrp.V3, 150, advert)+2*time.Second)
+	b.WaitState("BACKUP", time.Second)
 }
 
 // checkStatusCommand runs `lvsd status` as an operator would, against the
 // master a and the backup b.
-func checkStatusCommand(t *testing.T, a, b *lvsdProc) {
+func checkStatusCommand(t *testing.T, a, b *lvsdtest.Daemon) {
 	t.Helper()
-	if fi, err := os.Stat(a.socket); err != nil || fi.Mode().Perm() != 0o600 || fi.Mode().Type() != os.ModeSocket {
+	if fi, err := os.Stat(a.Socket); err != nil || fi.Mode().Perm() != 0o600 || fi.Mode().Type() != os.ModeSocket {
 		t.Errorf("control socket: %v, mode %v; want a socket with mode 0600", err, fi.Mode())
 	}
-	out, err := exec.Command(lvsdBin, "status", "-s", a.socket).CombinedOutput()
+	out, err := exec.Command(lvsdBin, "status", "-s", a.Socket).CombinedOutput()
 	if err != nil {
 		t.Fatalf("lvsd status: %v\n%s", err, out)
 	}
@@ -209,7 +205,7 @@ func checkStatusCommand(t *testing.T, a, b *lvsdProc) {
 			t.Errorf("lvsd status lacks %q:\n%s", want, text)
 		}
 	}
-	out, err = exec.Command(lvsdBin, "status", "--json", "-s", b.socket).CombinedOutput()
+	out, err = exec.Command(lvsdBin, "status", "--json", "-s", b.Socket).CombinedOutput()
 	if err != nil {
 		t.Fatalf("lvsd status --json: %v\n%s", err, out)
 	}
@@ -245,19 +241,19 @@ func checkStatusCommand(t *testing.T, a, b *lvsdProc) {
 // peer takes over, and on carrier the master preempts back.
 func TestOwnInterfaceDown(t *testing.T) {
 	p := newPairLab(t)
-	a := startLvsd(t, p.a, instanceHCL(150, ""))
-	b := startLvsd(t, p.b, instanceHCL(100, ""))
-	waitState(t, a, "MASTER", 5*time.Second)
-	waitState(t, b, "BACKUP", time.Second)
+	a := lvsdtest.Start(t, p.a, instanceHCL(150, ""))
+	b := lvsdtest.Start(t, p.b, instanceHCL(100, ""))
+	a.WaitState("MASTER", 5*time.Second)
+	b.WaitState("BACKUP", time.Second)
 	p.aLink.Down()
-	waitState(t, a, "FAULT", 2*time.Second)
-	if s := a.instance(); len(s.Faults) != 1 || s.Faults[0] != "tracked interface eth0 down" || len(s.VIPs) != 0 {
+	a.WaitState("FAULT", 2*time.Second)
+	if s := a.Instance(); len(s.Faults) != 1 || s.Faults[0] != "tracked interface eth0 down" || len(s.VIPs) != 0 {
 		t.Errorf("dir-a faults %q, VIPs %q", s.Faults, s.VIPs)
 	}
-	waitState(t, b, "MASTER", vrrp.MasterDown(vrrp.V3, 100, advert)+slack)
+	b.WaitState("MASTER", vrrp.MasterDown(vrrp.V3, 100, advert)+slack)
 	p.aLink.Up()
-	waitState(t, a, "MASTER", vrrp.MasterDown(vrrp.V3, 150, advert)+3*time.Second)
-	waitState(t, b, "BACKUP", time.Second)
+	a.WaitState("MASTER", vrrp.MasterDown(vrrp.V3, 150, advert)+3*time.Second)
+	b.WaitState("BACKUP", time.Second)
 }
 
 // TestRecreatedInterface: the backup's VRRP interface (a macvlan, as a
@@ -270,49 +266,49 @@ func TestRecreatedInterface(t *testing.T) {
 	p := newPairLab(t)
 	mv := netip.MustParsePrefix("192.0.2.21/24")
 	makeMacvlan(t, p.a, mv)
-	a := startLvsd(t, p.a, strings.Replace(instanceHCL(100, ""), `"eth0"`, `"vrrp0"`, 1))
-	b := startLvsd(t, p.b, instanceHCL(150, ""))
-	waitState(t, b, "MASTER", 5*time.Second)
-	waitState(t, a, "BACKUP", time.Second)
+	a := lvsdtest.Start(t, p.a, strings.Replace(instanceHCL(100, ""), `"eth0"`, `"vrrp0"`, 1))
+	b := lvsdtest.Start(t, p.b, instanceHCL(150, ""))
+	b.WaitState("MASTER", 5*time.Second)
+	a.WaitState("BACKUP", time.Second)
 
 	before := linkIndex(t, p.a, "vrrp0")
 	deleteLink(t, p.a, "vrrp0")
-	waitState(t, a, "FAULT", 2*time.Second)
+	a.WaitState("FAULT", 2*time.Second)
 	renumbered := netip.MustParsePrefix("192.0.2.22/24") // rebuilt with another address
 	makeMacvlan(t, p.a, renumbered)
 	if after := linkIndex(t, p.a, "vrrp0"); after == before {
 		t.Fatalf("the new vrrp0 has the old index %d", after)
 	}
-	waitState(t, a, "BACKUP", 2*time.Second)
+	a.WaitState("BACKUP", 2*time.Second)
 
 	// Hearing: dir-a stays BACKUP well past its master_down.
 	down := vrrp.MasterDown(vrrp.V3, 100, advert)
-	received := a.instance().AdvertsReceived
+	received := a.Instance().AdvertsReceived
 	for end := time.Now().Add(2 * down); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
-		if s := a.state(); s != "BACKUP" {
+		if s := a.State(); s != "BACKUP" {
 			t.Fatalf("dir-a became %s on its recreated interface: it cannot hear the master", s)
 		}
 	}
-	if got := a.instance().AdvertsReceived; got <= received {
+	if got := a.Instance().AdvertsReceived; got <= received {
 		t.Errorf("dir-a received %d adverts, before the %s wait %d", got, 2*down, received)
 	}
 
 	// Sending: dir-a takes over, and a new dir-b of lower priority hears
 	// it and stays BACKUP.
-	b.terminate()
-	waitState(t, a, "MASTER", time.Second)
-	b = startLvsd(t, p.b, instanceHCL(50, ""))
-	waitState(t, b, "BACKUP", 2*time.Second)
+	b.Terminate()
+	a.WaitState("MASTER", time.Second)
+	b = lvsdtest.Start(t, p.b, instanceHCL(50, ""))
+	b.WaitState("BACKUP", 2*time.Second)
 	for end := time.Now().Add(2 * vrrp.MasterDown(vrrp.V3, 50, advert)); time.Now().Before(end); time.Sleep(50 * time.Millisecond) {
-		if s := b.state(); s != "BACKUP" {
+		if s := b.State(); s != "BACKUP" {
 			t.Fatalf("dir-b became %s: dir-a's adverts from the recreated interface do not reach it", s)
 		}
 	}
-	if m := b.instance().Master; m != renumbered.Addr().String() {
+	if m := b.Instance().Master; m != renumbered.Addr().String() {
 		t.Errorf("dir-b follows master %s, want dir-a's new address %s", m, renumbered.Addr())
 	}
-	if !strings.Contains(a.out.String(), "VRRP socket reopened") {
-		t.Errorf("dir-a did not log the reopen:\n%s", a.out.String())
+	if !strings.Contains(a.Output(), "VRRP socket reopened") {
+		t.Errorf("dir-a did not log the reopen:\n%s", a.Output())
 	}
 }
 

@@ -15,16 +15,10 @@ import (
 // BuildStatic compiles the tests of pkg into a static binary for the guest
 // (CGO_ENABLED=0 go test -c) and returns its path in the cache. pkg is an
 // import path or a path relative to the repo root, e.g. "./test/vm/guest".
-// Run it in the guest with "-test.v" and friends.
+// Run it in the guest with "-test.v" and friends (GuestTests). The lvsd
+// binary itself comes from lvsdtest.Binary, which honours LVSD_TEST_BINARY.
 func BuildStatic(ctx context.Context, pkg string, tags ...string) (string, error) {
 	return buildStatic(ctx, "test", pkg, tags)
-}
-
-// BuildStaticMain compiles main package pkg (e.g. "./cmd/lvsd") into a
-// static binary for the guest (CGO_ENABLED=0 go build) and returns its path
-// in the cache.
-func BuildStaticMain(ctx context.Context, pkg string, tags ...string) (string, error) {
-	return buildStatic(ctx, "build", pkg, tags)
 }
 
 func buildStatic(ctx context.Context, mode, pkg string, tags []string) (string, error) {

@@ -14,6 +14,12 @@
 //		Console:      vm.LogFunc(t.Logf),
 //	})
 //
+// A guest run of Go tests goes through RunGuestTests, which also fails the
+// test unless each named guest test printed its PASS line (RequirePass):
+//
+//	vm.RunGuestTests(t, vm.Spec{Kernel: k, HostPrograms: …},
+//		vm.GuestTests{Binary: bin, Want: []string{"TestIPVSLoaded", …}})
+//
 // Inside the guest, /init (a busybox shell script) mounts the usual pseudo
 // file systems, loads the requested kernel modules with insmod, runs the
 // command and prints a verdict line that Run parses. Run is safe to call from

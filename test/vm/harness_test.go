@@ -110,3 +110,24 @@ func TestRequireStatic(t *testing.T) {
 		t.Error("missing file passes")
 	}
 }
+
+// TestRequirePass: a guest run passes only when each named test printed
+// its PASS line and the command exited 0; a skipped, failed or missing
+// test is named.
+func TestRequirePass(t *testing.T) {
+	console := "=== RUN   TestA\n--- PASS: TestA (0.01s)\n=== RUN   TestB\n--- SKIP: TestB (0.00s)\n=== RUN   TestAB\n--- PASS: TestAB (0.00s)\nPASS\n"
+	if err := RequirePass(&Result{Console: console, Passed: true}, []string{"TestA", "TestAB"}); err != nil {
+		t.Errorf("all passed: %v", err)
+	}
+	err := RequirePass(&Result{Console: console, Passed: true}, []string{"TestA", "TestB", "TestC"})
+	if err == nil || !strings.Contains(err.Error(), "TestB, TestC") {
+		t.Errorf("skipped TestB and missing TestC: got %v", err)
+	}
+	if err := RequirePass(&Result{Console: console, ExitCode: 1}, []string{"TestA"}); err == nil {
+		t.Error("a failed run passes")
+	}
+	g := GuestTests{Binary: "/x/guest-1a2b.test", Run: "^TestA$", Args: []string{"-test.timeout", "1m"}}
+	if got := strings.Join(g.Command(), " "); got != "/bin/guest-1a2b.test -test.v -test.count=1 -test.run ^TestA$ -test.timeout 1m" {
+		t.Errorf("command %q", got)
+	}
+}

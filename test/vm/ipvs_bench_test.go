@@ -41,22 +41,13 @@ func TestBenchIPVSColdApply(t *testing.T) {
 	if err != nil {
 		t.Fatalf("build ipvs guest test: %v", err)
 	}
-	res, err := vm.Run(t.Context(), vm.Spec{
+	res := vm.RunGuestTests(t, vm.Spec{
 		Kernel:       k,
-		Files:        map[string]string{"/usr/local/bin/ipvsguest.test": bin},
 		HostPrograms: []string{"/usr/sbin/ipvsadm"},
 		Env:          []string{"LVSD_IPVS_BENCH=1"},
-		Command:      []string{"/usr/local/bin/ipvsguest.test", "-test.v", "-test.count=1", "-test.run", "^TestBenchColdApply$"},
-		Console:      vm.LogFunc(t.Logf),
 		MemoryMB:     1024,
 		Timeout:      15 * time.Minute,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !res.Passed {
-		t.Fatalf("guest benchmark failed with exit code %d (console above)", res.ExitCode)
-	}
+	}, vm.GuestTests{Binary: bin, Path: "/usr/local/bin/ipvsguest.test", Run: "^TestBenchColdApply$", Want: []string{"TestBenchColdApply"}})
 	lines := benchLineRE.FindAllString(res.Console, -1)
 	if len(lines) == 0 {
 		t.Fatal("guest printed no BENCH line")

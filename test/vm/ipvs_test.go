@@ -4,7 +4,6 @@ package vm_test
 
 import (
 	"context"
-	"regexp"
 	"sync"
 	"testing"
 	"time"
@@ -44,7 +43,8 @@ func ipvsGuest(t *testing.T) (*vm.Kernel, string) {
 // guests and their shorter timeouts.
 func TestIPVSPackageInVM(t *testing.T) {
 	k, bin := ipvsGuest(t)
-	runGuestTests(t, k, bin, "/usr/local/bin/ipvsguest.test", ipvsGuestTests)
+	vm.RunGuestTests(t, vm.Spec{Kernel: k, HostPrograms: []string{ipvsadmPath}, Timeout: 5 * time.Minute},
+		vm.GuestTests{Binary: bin, Path: "/usr/local/bin/ipvsguest.test", Want: ipvsGuestTests})
 }
 
 // TestIPVSWithoutModule boots without any module and with a modprobe that
@@ -52,24 +52,14 @@ func TestIPVSPackageInVM(t *testing.T) {
 // as moby/ipvs's modprobe.
 func TestIPVSWithoutModule(t *testing.T) {
 	k, bin := ipvsGuest(t)
-	res, err := vm.Run(t.Context(), vm.Spec{
+	vm.RunGuestTests(t, vm.Spec{
 		Kernel:  k,
 		Modules: []string{},
-		Files:   map[string]string{"/usr/local/bin/ipvsguest.test": bin},
 		Data: map[string][]byte{
 			// Ahead of busybox's modprobe in PATH.
 			"/usr/local/sbin/modprobe": []byte("#!/bin/sh\necho \"$@\" >> /tmp/modprobe.log\n"),
 		},
 		Env:     []string{"LVSD_EXPECT_NO_IPVS=1"},
-		Command: []string{"/usr/local/bin/ipvsguest.test", "-test.v", "-test.count=1", "-test.run", "^TestNoIPVS$"},
-		Console: vm.LogFunc(t.Logf),
 		Timeout: 2 * time.Minute,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	logTimings(t, res)
-	if !res.Passed || !regexp.MustCompile(`--- PASS: TestNoIPVS `).MatchString(res.Console) {
-		t.Fatalf("guest TestNoIPVS did not pass (exit code %d, console above)", res.ExitCode)
-	}
+	}, vm.GuestTests{Binary: bin, Path: "/usr/local/bin/ipvsguest.test", Run: "^TestNoIPVS$", Want: []string{"TestNoIPVS"}})
 }

@@ -42,7 +42,8 @@ func syncGuest(t *testing.T) (*vm.Kernel, string) {
 // master syncs to a backup in another namespace.
 func TestSyncInVM(t *testing.T) {
 	k, bin := syncGuest(t)
-	res := runGuestTests(t, k, bin, "/usr/local/bin/syncguest.test", syncGuestTests)
+	res := vm.RunGuestTests(t, vm.Spec{Kernel: k, HostPrograms: []string{ipvsadmPath}, Timeout: 5 * time.Minute},
+		vm.GuestTests{Binary: bin, Path: "/usr/local/bin/syncguest.test", Want: syncGuestTests})
 	// Every parameter case ran; none was skipped.
 	if n := len(regexp.MustCompile(`--- PASS: TestDaemonParameters/`).FindAllString(res.Console, -1)); n != 14 {
 		t.Errorf("%d parameter cases passed, want 14", n)
@@ -65,20 +66,6 @@ func TestSyncInVM(t *testing.T) {
 // ErrNoIPVS, saying how to fix it, and load nothing.
 func TestSyncWithoutIPVS(t *testing.T) {
 	k, bin := syncGuest(t)
-	res, err := vm.Run(t.Context(), vm.Spec{
-		Kernel:  k,
-		Modules: []string{},
-		Files:   map[string]string{"/usr/local/bin/syncguest.test": bin},
-		Env:     []string{"LVSD_EXPECT_NO_IPVS=1"},
-		Command: []string{"/usr/local/bin/syncguest.test", "-test.v", "-test.count=1", "-test.run", "^TestNoIPVS$"},
-		Console: vm.LogFunc(t.Logf),
-		Timeout: 2 * time.Minute,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	logTimings(t, res)
-	if !res.Passed || !regexp.MustCompile(`--- PASS: TestNoIPVS `).MatchString(res.Console) {
-		t.Fatalf("guest TestNoIPVS did not pass (exit code %d, console above)", res.ExitCode)
-	}
+	vm.RunGuestTests(t, vm.Spec{Kernel: k, Modules: []string{}, Env: []string{"LVSD_EXPECT_NO_IPVS=1"}, Timeout: 2 * time.Minute},
+		vm.GuestTests{Binary: bin, Path: "/usr/local/bin/syncguest.test", Run: "^TestNoIPVS$", Want: []string{"TestNoIPVS"}})
 }

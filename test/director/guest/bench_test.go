@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lvsd/lvsd/ipvs"
+	"github.com/lvsd/lvsd/test/lvsdtest"
 )
 
 // TestBenchRemoval measures, on the real kernel, how long a real server
@@ -28,7 +29,7 @@ func TestBenchRemoval(t *testing.T) {
 	s := natSite(t)
 	serveHTTP(t, s.rs[0], netip.MustParseAddrPort("0.0.0.0:8080"), "rs1")
 	stop := serveHTTP(t, s.rs[1], netip.MustParseAddrPort("0.0.0.0:8080"), "rs2")
-	startLvsd(t, s.director, fmt.Sprintf(`
+	lvsdtest.Start(t, s.director, fmt.Sprintf(`
 vrrp "VI_1" {
   interface         = "eth0"
   virtual_router_id = 51
@@ -69,7 +70,7 @@ virtual_server "web" {
 		}
 		return false
 	}
-	waitFor(t, 10*time.Second, "rs2 in the table", present)
+	lvsdtest.WaitFor(t, 10*time.Second, "rs2 in the table", present)
 	var gone, back []time.Duration
 	for range drills {
 		time.Sleep(time.Duration(rand.Int64N(int64(interval)))) // any moment of the check cycle

@@ -3,7 +3,6 @@
 package guest
 
 import (
-	"context"
 	"fmt"
 	"net"
 	"net/http"
@@ -12,13 +11,13 @@ import (
 	"strconv"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/vishvananda/netlink"
 
 	"github.com/lvsd/lvsd/test/lab"
+	"github.com/lvsd/lvsd/test/lvsdtest"
 )
 
 // keepalivedBin is copied into the guest by the host test, from the host
@@ -64,11 +63,11 @@ func TestBenchCheckCPU(t *testing.T) {
 		fmt.Fprintf(&b, "  real_server \"%s:8080\" {}\n", s)
 	}
 	b.WriteString("}\n")
-	d := startLvsd(t, dir, b.String())
-	waitFor(t, 30*time.Second, "lvsd's table holds every server", func() bool { return len(ipvsTable(t, dir)) == n+1 })
-	lv := measure(t, d.cmd.proc.Pid, &hits, warmup, window)
-	d.kill()
-	ipvsadm(t, dir, "-C")
+	d := lvsdtest.Start(t, dir, b.String())
+	lvsdtest.WaitFor(t, 30*time.Second, "lvsd's table holds every server", func() bool { return len(ipvsTable(t, dir)) == n+1 })
+	lv := measure(t, d.Pid(), &hits, warmup, window)
+	d.Kill()
+	dir.Ipvsadm(t, "-C")
 
 	// keepalived, checker only.
 	b.Reset()
@@ -82,28 +81,15 @@ func TestBenchCheckCPU(t *testing.T) {
 	if err := os.WriteFile(conf, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := dir.Command(context.Background(), keepalivedBin, "--dont-fork", "--log-console", "--no-syslog", "--check",
+	ka := lvsdtest.StartProcess(t, dir, "keepalived", keepalivedBin, "--dont-fork", "--log-console", "--no-syslog", "--check",
 		"--use-file", conf, "--pid", filepath.Join(tmp, "k.pid"), "--checkers_pid", filepath.Join(tmp, "c.pid"))
-	out := &syncCmd{done: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = out, out
-	if err := dir.Start(cmd); err != nil {
-		t.Fatal(err)
-	}
-	go func() { cmd.Wait(); close(out.done) }()
-	t.Cleanup(func() {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-out.done
-		if t.Failed() {
-			t.Logf("--- keepalived:\n%s", out.String())
-		}
-	})
-	waitFor(t, 30*time.Second, "keepalived's table holds every server", func() bool { return len(ipvsTable(t, dir)) == n+1 })
-	ka := measure(t, cmd.Process.Pid, &hits, warmup, window)
+	lvsdtest.WaitFor(t, 30*time.Second, "keepalived's table holds every server", func() bool { return len(ipvsTable(t, dir)) == n+1 })
+	kaUse := measure(t, ka.Pid(), &hits, warmup, window)
 
 	for _, m := range []struct {
 		who string
 		r   usage
-	}{{"lvsd", lv}, {"keepalived", ka}} {
+	}{{"lvsd", lv}, {"keepalived", kaUse}} {
 		if m.r.checksPerS < 0.9*n || m.r.checksPerS > 1.1*n {
 			t.Errorf("%s answered %.0f checks/s for %d servers at 1s, want about %d", m.who, m.r.checksPerS, n, n)
 		}
@@ -111,7 +97,7 @@ func TestBenchCheckCPU(t *testing.T) {
 	cs, _ := os.ReadFile("/sys/devices/system/clocksource/clocksource0/current_clocksource")
 	t.Logf("clocksource %s", strings.TrimSpace(string(cs)))
 	fmt.Printf("BENCH checkcpu servers=%d lvsd_cpu=%.1f%% lvsd_rss=%.1fMiB lvsd_checks=%.0f/s keepalived_cpu=%.1f%% keepalived_rss=%.1fMiB keepalived_checks=%.0f/s\n",
-		n, lv.cpuPct, lv.peakMiB, lv.checksPerS, ka.cpuPct, ka.peakMiB, ka.checksPerS)
+		n, lv.cpuPct, lv.peakMiB, lv.checksPerS, kaUse.cpuPct, kaUse.peakMiB, kaUse.checksPerS)
 }
 
 type usage struct {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lvsd/lvsd/test/lab"
+	"github.com/lvsd/lvsd/test/lvsdtest"
 )
 
 // say prints one line of the demo's narration; the demo program shows
@@ -31,17 +32,17 @@ func TestDemo(t *testing.T) {
 	say("  client 192.0.2.50; directors dir-a 192.0.2.11 (priority 150) and dir-b 192.0.2.12 (priority 100);")
 	say("  real servers rs1 192.0.2.21 and rs2 192.0.2.22 serving HTTP, with the VIP 192.0.2.100 on lo (direct routing).")
 	s := drPair(t)
-	a := startLvsd(t, s.a, pairHCL(150, true))
-	b := startLvsd(t, s.b, pairHCL(100, true))
+	a := lvsdtest.Start(t, s.a, pairHCL(150, true))
+	b := lvsdtest.Start(t, s.b, pairHCL(100, true))
 	say("Both directors run lvsd: VRRP v3 every 500ms, a DR service with TCP checks, connection_sync following VI_1.")
 
 	t0 := time.Now()
-	waitFor(t, 10*time.Second, "election", func() bool { return a.state() == "MASTER" && b.state() == "BACKUP" })
+	lvsdtest.WaitFor(t, 10*time.Second, "election", func() bool { return a.State() == "MASTER" && b.State() == "BACKUP" })
 	say("")
 	say("1. Election: dir-a is MASTER and dir-b BACKUP after %s (3 × 500ms + skew, as RFC 5798 says).", secs(time.Since(t0)))
-	waitFor(t, 10*time.Second, "both real servers in", func() bool { return len(ipvsTable(t, s.a)) == 3 })
+	lvsdtest.WaitFor(t, 10*time.Second, "both real servers in", func() bool { return len(ipvsTable(t, s.a)) == 3 })
 	say("   lvsd status on dir-a:")
-	say("%s", indent(lvsdOut(t, s.a, "status", "-s", a.socket)))
+	say("%s", indent(lvsdOut(t, s.a, "status", "-s", a.Socket)))
 
 	say("2. Traffic through the VIP: 20 requests from the client.")
 	counts := map[string]int{}
@@ -58,11 +59,11 @@ func TestDemo(t *testing.T) {
 	say("3. A real server fails: rs2's HTTP server stops.")
 	s.stops[1]()
 	t1 := time.Now()
-	waitFor(t, 10*time.Second, "rs2 leaves", func() bool { return len(ipvsTable(t, s.a)) == 2 })
+	lvsdtest.WaitFor(t, 10*time.Second, "rs2 leaves", func() bool { return len(ipvsTable(t, s.a)) == 2 })
 	say("   rs2 left the table on both directors after %s (the check: every 1s, timeout 500ms, fall 3).", secs(time.Since(t1)))
 	serveHTTP(t, s.rs[1], netip.MustParseAddrPort("0.0.0.0:80"), "rs2")
 	t1 = time.Now()
-	waitFor(t, 10*time.Second, "rs2 returns", func() bool { return len(ipvsTable(t, s.a)) == 3 })
+	lvsdtest.WaitFor(t, 10*time.Second, "rs2 returns", func() bool { return len(ipvsTable(t, s.a)) == 3 })
 	say("   rs2 served again and returned after %s (rise 1).", secs(time.Since(t1)))
 
 	say("4. Five long-lived connections from the client start streaming through the VIP.")
@@ -70,20 +71,20 @@ func TestDemo(t *testing.T) {
 	for range 5 {
 		ss = append(ss, openStream(t, s.client, netip.MustParseAddrPort("192.0.2.100:80")))
 	}
-	waitFor(t, 10*time.Second, "the backup knows them", func() bool { return countConns(t, s.b) >= 5 })
+	lvsdtest.WaitFor(t, 10*time.Second, "the backup knows them", func() bool { return countConns(t, s.b) >= 5 })
 	say("   dir-b's kernel already holds all %d of them, learnt from dir-a's sync messages.", countConns(t, s.b))
 
 	say("5. A planned failover drill on dir-a: lvsd drill --hold 4s")
-	say("%s", indent(lvsdOut(t, s.a, "drill", "-s", a.socket, "--hold", "4s")))
+	say("%s", indent(lvsdOut(t, s.a, "drill", "-s", a.Socket, "--hold", "4s")))
 	t2 := time.Now()
-	waitFor(t, 10*time.Second, "dir-a back", func() bool { return a.state() == "MASTER" })
+	lvsdtest.WaitFor(t, 10*time.Second, "dir-a back", func() bool { return a.State() == "MASTER" })
 	say("   after the hold dir-a preempted again, %s later; the streams never noticed: %s.", secs(time.Since(t2)), streamsState(ss))
 
 	say("6. Unplanned: dir-a dies (lvsd SIGKILLed, its link cut).")
 	t3 := time.Now()
-	a.kill()
+	a.Kill()
 	s.aLink.Cut()
-	waitFor(t, 10*time.Second, "dir-b master", func() bool { return b.state() == "MASTER" })
+	lvsdtest.WaitFor(t, 10*time.Second, "dir-b master", func() bool { return b.State() == "MASTER" })
 	say("   dir-b became MASTER after %s.", secs(time.Since(t3)))
 	time.Sleep(4 * time.Second)
 	say("   the client's connections through the VIP: %s.", streamsState(ss))
@@ -103,7 +104,7 @@ func indent(s string) string {
 // lvsdOut runs lvsd with args in h and returns its output.
 func lvsdOut(t *testing.T, h *lab.Host, args ...string) string {
 	t.Helper()
-	out, err := combined(h, h.Command(context.Background(), lvsdBin, args...))
+	out, err := combined(h, h.Command(context.Background(), lvsdtest.MustBinary(t), args...))
 	if err != nil {
 		t.Fatalf("lvsd %v: %v\n%s", args, err, out)
 	}

@@ -4,6 +4,7 @@ package guest
 
 import (
 	"fmt"
+	"github.com/lvsd/lvsd/test/lvsdtest"
 	"net/netip"
 	"slices"
 	"strings"
@@ -68,16 +69,16 @@ func TestForwarding(t *testing.T) {
 			for i, h := range s.rs {
 				serveHTTP(t, h, netip.AddrPortFrom(netip.IPv4Unspecified(), uint16(c.port)), fmt.Sprintf("rs%d", i+1))
 			}
-			d := startLvsd(t, s.director, directorHCL(s.vip, c.fwd, c.port, s.rsIP, ""))
+			d := lvsdtest.Start(t, s.director, directorHCL(s.vip, c.fwd, c.port, s.rsIP, ""))
 			want := []string{
 				fmt.Sprintf("TCP %s:80 wrr", s.vip),
 				fmt.Sprintf("-> %s:%d %s 3", s.rsIP[0], c.port, c.ipvsadmFwd),
 				fmt.Sprintf("-> %s:%d %s 1", s.rsIP[1], c.port, c.ipvsadmFwd),
 			}
-			waitFor(t, 10*time.Second, "both real servers in the table", func() bool {
+			lvsdtest.WaitFor(t, 10*time.Second, "both real servers in the table", func() bool {
 				return slices.Equal(ipvsTable(t, s.director), want)
 			})
-			waitFor(t, 5*time.Second, "master", func() bool { return d.state() == "MASTER" })
+			lvsdtest.WaitFor(t, 5*time.Second, "master", func() bool { return d.State() == "MASTER" })
 
 			counts := map[string]int{}
 			const n = 200
@@ -92,7 +93,7 @@ func TestForwarding(t *testing.T) {
 			// A real server set up as the test did passes lvsd doctor.
 			if c.fwd != "nat" {
 				for _, h := range s.rs {
-					if out, err := combined(h, h.Command(t.Context(), lvsdBin, "doctor", "--real-server", s.vip.String())); err != nil {
+					if out, err := combined(h, h.Command(t.Context(), lvsdtest.MustBinary(t), "doctor", "--real-server", s.vip.String())); err != nil {
 						t.Errorf("lvsd doctor --real-server %s on %s: %v\n%s", s.vip, h.Name(), err, out)
 					}
 				}
@@ -125,9 +126,9 @@ func TestSchedulers(t *testing.T) {
 		fmt.Fprintf(&b, "virtual_server %q {\n  address = \"192.0.2.100:%d\"\n  scheduler = %q\n  forwarding = \"dr\"\n  real_server \"192.0.2.21:%d\" {}\n}\n", sched, port, sched, port)
 		want = append(want, fmt.Sprintf("TCP 192.0.2.100:%d %s", port, sched), fmt.Sprintf("-> 192.0.2.21:%d Route 1", port))
 	}
-	startLvsd(t, s.director, b.String())
+	lvsdtest.Start(t, s.director, b.String())
 	slices.Sort(want)
-	waitFor(t, 10*time.Second, "a service per scheduler", func() bool {
+	lvsdtest.WaitFor(t, 10*time.Second, "a service per scheduler", func() bool {
 		got := ipvsTable(t, s.director)
 		slices.Sort(got)
 		return slices.Equal(got, want)
@@ -151,7 +152,7 @@ func TestFWMark(t *testing.T) {
 	if out, err := combined(s.director, nft); err != nil {
 		t.Fatalf("nft: %v\n%s", err, out)
 	}
-	startLvsd(t, s.director, `
+	lvsdtest.Start(t, s.director, `
 vrrp "VI_1" {
   interface         = "eth0"
   virtual_router_id = 51
@@ -173,7 +174,7 @@ virtual_server "marked" {
 }
 `)
 	want := []string{"FWM 7 rr", "-> 192.0.2.21:0 Route 1", "-> 192.0.2.22:0 Route 1"}
-	waitFor(t, 10*time.Second, "the fwmark service with both servers", func() bool {
+	lvsdtest.WaitFor(t, 10*time.Second, "the fwmark service with both servers", func() bool {
 		return slices.Equal(ipvsTable(t, s.director), want)
 	})
 	counts := map[string]int{}
@@ -198,14 +199,14 @@ func TestServerFailureAndRestart(t *testing.T) {
 	for i, h := range s.rs {
 		stops = append(stops, serveHTTP(t, h, netip.MustParseAddrPort("0.0.0.0:8080"), fmt.Sprintf("rs%d", i+1)))
 	}
-	d := startLvsd(t, s.director, directorHCL(s.vip, "nat", 8080, s.rsIP, ""))
+	d := lvsdtest.Start(t, s.director, directorHCL(s.vip, "nat", 8080, s.rsIP, ""))
 	rs2 := fmt.Sprintf("-> %s:8080 Masq 1", s.rsIP[1])
-	waitFor(t, 10*time.Second, "both servers in", func() bool { return len(ipvsTable(t, s.director)) == 3 })
+	lvsdtest.WaitFor(t, 10*time.Second, "both servers in", func() bool { return len(ipvsTable(t, s.director)) == 3 })
 
 	stopped := time.Now()
 	stops[1]()
 	bound := checkFall*checkInterval + checkTimeout
-	waitFor(t, 3*bound, "rs2 leaves the table", func() bool { return !slices.Contains(ipvsTable(t, s.director), rs2) })
+	lvsdtest.WaitFor(t, 3*bound, "rs2 leaves the table", func() bool { return !slices.Contains(ipvsTable(t, s.director), rs2) })
 	took := time.Since(stopped)
 	t.Logf("stopped rs2 left the table after %s (bound fall×interval+timeout = %s)", took, bound)
 	if took > bound+300*time.Millisecond {
@@ -214,19 +215,19 @@ func TestServerFailureAndRestart(t *testing.T) {
 
 	serveHTTP(t, s.rs[1], netip.MustParseAddrPort("0.0.0.0:8080"), "rs2")
 	back := time.Now()
-	waitFor(t, 5*time.Second, "rs2 returns", func() bool { return slices.Contains(ipvsTable(t, s.director), rs2) })
+	lvsdtest.WaitFor(t, 5*time.Second, "rs2 returns", func() bool { return slices.Contains(ipvsTable(t, s.director), rs2) })
 	t.Logf("rs2 returned after %s (rise %d × interval %s)", time.Since(back), checkRise, checkInterval)
 
 	// An established connection through the VIP, then lvsd killed and
 	// restarted: the table must never be flushed, the stream never cut.
 	st := openStream(t, s.client, netip.AddrPortFrom(s.vip, 80))
-	waitFor(t, 3*time.Second, "the stream flows", func() bool { n, _, _, _ := st.snapshot(); return n > 5 })
+	lvsdtest.WaitFor(t, 3*time.Second, "the stream flows", func() bool { n, _, _, _ := st.snapshot(); return n > 5 })
 	before := ipvsTable(t, s.director)
-	d.kill()
+	d.Kill()
 	if got := ipvsTable(t, s.director); !slices.Equal(got, before) {
 		t.Errorf("table after SIGKILL %q, want unchanged %q", got, before)
 	}
-	d.restart()
+	d.Restart()
 	deadline := time.Now().Add(3 * time.Second)
 	for time.Now().Before(deadline) {
 		if got := ipvsTable(t, s.director); !slices.Equal(got, before) {

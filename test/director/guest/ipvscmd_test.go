@@ -4,6 +4,7 @@ package guest
 
 import (
 	"context"
+	"github.com/lvsd/lvsd/test/lvsdtest"
 	"net/netip"
 	"regexp"
 	"strings"
@@ -18,7 +19,7 @@ func TestIPVSCommand(t *testing.T) {
 	s := drSite(t)
 	serveHTTP(t, s.rs[0], netip.MustParseAddrPort("0.0.0.0:80"), "rs1")
 	serveHTTP(t, s.rs[1], netip.MustParseAddrPort("0.0.0.0:80"), "rs2")
-	startLvsd(t, s.director, `
+	lvsdtest.Start(t, s.director, `
 global {
   ipvs_timeouts {
     tcp     = "901s"
@@ -74,9 +75,9 @@ virtual_server "six" {
   real_server "[2001:db8::21]:80" {}
 }
 `)
-	waitFor(t, 10*time.Second, "the table", func() bool { return len(ipvsTable(t, s.director)) == 11 })
+	lvsdtest.WaitFor(t, 10*time.Second, "the table", func() bool { return len(ipvsTable(t, s.director)) == 11 })
 	lvsd := func(args ...string) string {
-		return run(t, s, lvsdBin, append([]string{"ipvs"}, args...)...)
+		return run(t, s, lvsdtest.MustBinary(t), append([]string{"ipvs"}, args...)...)
 	}
 	for _, c := range []struct {
 		lvsd, ipvsadm []string
@@ -86,7 +87,7 @@ virtual_server "six" {
 		{[]string{"--rate"}, []string{"-Ln", "--rate"}},
 		{[]string{"--timeout"}, []string{"-L", "--timeout"}},
 	} {
-		got, want := lvsd(c.lvsd...), ipvsadm(t, s.director, c.ipvsadm...)
+		got, want := lvsd(c.lvsd...), s.director.Ipvsadm(t, c.ipvsadm...)
 		if got != want {
 			t.Errorf("lvsd ipvs %v differs from ipvsadm %v:\n--- lvsd\n%s--- ipvsadm\n%s", c.lvsd, c.ipvsadm, got, want)
 		}
@@ -94,10 +95,10 @@ virtual_server "six" {
 
 	// A connection in the table; expiry counts down between the two reads.
 	st := openStream(t, s.client, netip.MustParseAddrPort("192.0.2.100:80"))
-	waitFor(t, 3*time.Second, "the stream flows", func() bool { n, _, _, _ := st.snapshot(); return n > 2 })
+	lvsdtest.WaitFor(t, 3*time.Second, "the stream flows", func() bool { n, _, _, _ := st.snapshot(); return n > 2 })
 	expiry := regexp.MustCompile(`\d\d:\d\d`)
 	got := expiry.ReplaceAllString(lvsd("--connections"), "MM:SS")
-	want := expiry.ReplaceAllString(ipvsadm(t, s.director, "-Lnc"), "MM:SS")
+	want := expiry.ReplaceAllString(s.director.Ipvsadm(t, "-Lnc"), "MM:SS")
 	if got != want || !strings.Contains(got, "ESTABLISHED") {
 		t.Errorf("lvsd ipvs --connections differs from ipvsadm -Lnc:\n--- lvsd\n%s--- ipvsadm\n%s", got, want)
 	}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lvsd/lvsd/test/lab"
+	"github.com/lvsd/lvsd/test/lvsdtest"
 )
 
 // scrape reads /metrics from lvsd in h, over HTTP as Prometheus does,
@@ -40,10 +41,10 @@ func scrape(t *testing.T, h *lab.Host) map[string]float64 {
 func TestMetrics(t *testing.T) {
 	s := drPair(t)
 	global := "global {\n  metrics_listen = \"127.0.0.1:9560\"\n}\n"
-	a := startLvsd(t, s.a, global+pairHCL(150, true))
-	b := startLvsd(t, s.b, global+pairHCL(100, true))
-	waitFor(t, 10*time.Second, "dir-a master, both servers up", func() bool {
-		return a.state() == "MASTER" && b.state() == "BACKUP" && len(ipvsTable(t, s.a)) == 3
+	a := lvsdtest.Start(t, s.a, global+pairHCL(150, true))
+	b := lvsdtest.Start(t, s.b, global+pairHCL(100, true))
+	lvsdtest.WaitFor(t, 10*time.Second, "dir-a master, both servers up", func() bool {
+		return a.State() == "MASTER" && b.State() == "BACKUP" && len(ipvsTable(t, s.a)) == 3
 	})
 	const rs2 = `{server="192.0.2.22:80",service="web"}`
 	ma := scrape(t, s.a)
@@ -65,16 +66,16 @@ func TestMetrics(t *testing.T) {
 
 	// rs2 goes down.
 	s.stops[1]()
-	waitFor(t, 10*time.Second, "rs2 down in the metrics", func() bool { return scrape(t, s.a)[`lvsd_real_server_up`+rs2] == 0 })
+	lvsdtest.WaitFor(t, 10*time.Second, "rs2 down in the metrics", func() bool { return scrape(t, s.a)[`lvsd_real_server_up`+rs2] == 0 })
 	if n := scrape(t, s.a)[`lvsd_real_server_transitions_total`+rs2]; n < 1 {
 		t.Errorf("rs2 transitions %v after going down", n)
 	}
 
 	// Failover: dir-a dies, dir-b's metrics show the takeover.
 	before := scrape(t, s.b)[`lvsd_vrrp_transitions_total{instance="VI_1"}`]
-	a.kill()
+	a.Kill()
 	s.aLink.Cut()
-	waitFor(t, 10*time.Second, "dir-b master in its metrics", func() bool { return scrape(t, s.b)[`lvsd_vrrp_master{instance="VI_1"}`] == 1 })
+	lvsdtest.WaitFor(t, 10*time.Second, "dir-b master in its metrics", func() bool { return scrape(t, s.b)[`lvsd_vrrp_master{instance="VI_1"}`] == 1 })
 	mb := scrape(t, s.b)
 	if mb[`lvsd_vrrp_transitions_total{instance="VI_1"}`] != before+1 || mb[`lvsd_vrrp_state{instance="VI_1"}`] != 2 {
 		t.Errorf("dir-b after the failover: transitions %v (was %v), state %v",

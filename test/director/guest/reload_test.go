@@ -5,6 +5,7 @@ package guest
 import (
 	"context"
 	"fmt"
+	"github.com/lvsd/lvsd/test/lvsdtest"
 	"net/netip"
 	"os"
 	"slices"
@@ -24,20 +25,20 @@ func TestReload(t *testing.T) {
 	}
 	arps := s.client.WatchARP(t, "eth0")
 	body := strings.Replace(directorHCL(s.vip, "nat", 8080, s.rsIP, ""), "priority          = 255", "priority          = 150\n  advert_interval   = \"200ms\"", 1)
-	d := startLvsd(t, s.director, body)
-	waitFor(t, 10*time.Second, "master with both servers", func() bool { return d.state() == "MASTER" && len(ipvsTable(t, s.director)) == 3 })
+	d := lvsdtest.Start(t, s.director, body)
+	lvsdtest.WaitFor(t, 10*time.Second, "master with both servers", func() bool { return d.State() == "MASTER" && len(ipvsTable(t, s.director)) == 3 })
 	st := openStream(t, s.client, netip.AddrPortFrom(s.vip, 80))
-	waitFor(t, 3*time.Second, "the stream flows", func() bool { n, _, _, _ := st.snapshot(); return n > 5 })
+	lvsdtest.WaitFor(t, 3*time.Second, "the stream flows", func() bool { n, _, _, _ := st.snapshot(); return n > 5 })
 	time.Sleep(time.Second) // past the first GARP bursts
 
 	before := ipvsTable(t, s.director)
 	instBefore := instance(t, d)
 	reloaded := time.Now()
-	logBefore := len(d.cmd.String())
+	logBefore := len(d.Output())
 	writeConfig(t, d, func(c string) string {
 		return strings.Replace(c, "weight = 1\n", "weight = 4\n", 1) // rs2
 	})
-	out, err := combined(s.director, s.director.Command(context.Background(), lvsdBin, "reload", "-s", d.socket))
+	out, err := d.Reload()
 	if err != nil {
 		t.Fatalf("lvsd reload: %v\n%s", err, out)
 	}
@@ -51,7 +52,7 @@ func TestReload(t *testing.T) {
 		t.Errorf("table after the reload %q, want only rs2's weight changed: %q", after, want)
 	}
 	var ops []string
-	for _, line := range strings.Split(d.cmd.String()[logBefore:], "\n") {
+	for _, line := range strings.Split(d.Output()[logBefore:], "\n") {
 		if i := strings.Index(line, `msg=ipvs op="`); i >= 0 {
 			ops = append(ops, line[i+len(`msg=ipvs op="`):len(line)-1])
 		}
@@ -60,8 +61,8 @@ func TestReload(t *testing.T) {
 		t.Errorf("IPVS operations of the reload: %q; want the one weight update", ops)
 	}
 	instAfter := instance(t, d)
-	if instAfter["state"] != "MASTER" || instAfter["transitions"] != instBefore["transitions"] {
-		t.Errorf("reload moved the instance: %v → %v transitions, state %v", instBefore["transitions"], instAfter["transitions"], instAfter["state"])
+	if instAfter.State != "MASTER" || instAfter.Transitions != instBefore.Transitions {
+		t.Errorf("reload moved the instance: %v → %v transitions, state %v", instBefore.Transitions, instAfter.Transitions, instAfter.State)
 	}
 	if n := arps.Count(reloaded, s.vip); n != 0 {
 		t.Errorf("%d GARPs for the VIP after a reload that kept the master", n)
@@ -74,7 +75,7 @@ func TestReload(t *testing.T) {
 
 	// An invalid file changes nothing.
 	writeConfig(t, d, func(c string) string { return strings.Replace(c, "weight = 3\n", "wieght = 3\n", 1) })
-	cmd := s.director.Command(context.Background(), lvsdBin, "reload", "-s", d.socket)
+	cmd := s.director.Command(context.Background(), lvsdtest.MustBinary(t), "reload", "-s", d.Socket)
 	out, err = combined(s.director, cmd)
 	if err == nil || cmd.ProcessState.ExitCode() != 1 || !strings.Contains(out, `lvsd.hcl:`) || !strings.Contains(out, `An argument named "wieght" is not expected here`) {
 		t.Errorf("invalid reload: exit %v, %s; want exit 1 with the diagnostics", err, out)
@@ -82,24 +83,26 @@ func TestReload(t *testing.T) {
 	if got := ipvsTable(t, s.director); !slices.Equal(got, after) {
 		t.Errorf("an invalid reload changed the table: %q", got)
 	}
-	if status, _ := d.status(); status["reload_failures"] != float64(1) || status["reloads"] != float64(1) {
-		t.Errorf("reload counters: %v successes, %v failures", status["reloads"], status["reload_failures"])
+	if status, err := d.Status(); err != nil {
+		t.Errorf("reload counters: %v", err)
+	} else if status.ReloadFailures != 1 || status.Reloads != 1 {
+		t.Errorf("reload counters: %v successes, %v failures", status.Reloads, status.ReloadFailures)
 	}
 }
 
-func instance(t *testing.T, d *daemon) map[string]any {
+func instance(t *testing.T, d *lvsdtest.Daemon) lvsdtest.Instance {
 	t.Helper()
-	s, err := d.status()
+	s, err := d.Status()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return s["instances"].([]any)[0].(map[string]any)
+	return s.Instances[0]
 }
 
 // writeConfig rewrites the daemon's configuration file in place.
-func writeConfig(t *testing.T, d *daemon, edit func(string) string) {
+func writeConfig(t *testing.T, d *lvsdtest.Daemon, edit func(string) string) {
 	t.Helper()
-	b, err := os.ReadFile(d.config)
+	b, err := os.ReadFile(d.Config)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +110,7 @@ func writeConfig(t *testing.T, d *daemon, edit func(string) string) {
 	if changed == string(b) {
 		t.Fatal("the edit changed nothing")
 	}
-	if err := os.WriteFile(d.config, []byte(changed), 0o644); err != nil {
+	if err := os.WriteFile(d.Config, []byte(changed), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

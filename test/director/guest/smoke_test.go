@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lvsd/lvsd/test/lab"
+	"github.com/lvsd/lvsd/test/lvsdtest"
 )
 
 // TestLabInVM: the namespace lab and lvsd both work inside the VM: two
@@ -26,7 +27,7 @@ func TestLabInVM(t *testing.T) {
 	if body, err := get(dir, netip.MustParseAddrPort("192.0.2.21:80"), "/"); err != nil || body != "rs1" {
 		t.Fatalf("dir → rs1: %q, %v", body, err)
 	}
-	d := startLvsd(t, dir, `
+	d := lvsdtest.Start(t, dir, `
 vrrp "VI_1" {
   interface         = "eth0"
   virtual_router_id = 51
@@ -34,5 +35,5 @@ vrrp "VI_1" {
   virtual_ips       = ["192.0.2.100/24"]
 }
 `)
-	waitFor(t, 5*time.Second, "lvsd master", func() bool { return d.state() == "MASTER" })
+	lvsdtest.WaitFor(t, 5*time.Second, "lvsd master", func() bool { return d.State() == "MASTER" })
 }

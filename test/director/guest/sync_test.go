@@ -10,6 +10,7 @@ import (
 
 	"github.com/lvsd/lvsd/ipvs"
 	"github.com/lvsd/lvsd/test/lab"
+	"github.com/lvsd/lvsd/test/lvsdtest"
 )
 
 // pairSite: a client, two directors and two DR real servers on one
@@ -82,16 +83,16 @@ func TestSyncKeepsSessions(t *testing.T) {
 		name := map[bool]string{true: "with-sync", false: "without-sync"}[withSync]
 		t.Run(name, func(t *testing.T) {
 			s := drPair(t)
-			a := startLvsd(t, s.a, pairHCL(150, withSync))
-			b := startLvsd(t, s.b, pairHCL(100, withSync))
-			waitFor(t, 10*time.Second, "dir-a master, dir-b backup", func() bool { return a.state() == "MASTER" && b.state() == "BACKUP" })
+			a := lvsdtest.Start(t, s.a, pairHCL(150, withSync))
+			b := lvsdtest.Start(t, s.b, pairHCL(100, withSync))
+			lvsdtest.WaitFor(t, 10*time.Second, "dir-a master, dir-b backup", func() bool { return a.State() == "MASTER" && b.State() == "BACKUP" })
 			t.Cleanup(func() {
 				if t.Failed() {
-					st, _ := b.status()
+					st, _ := b.Status()
 					t.Logf("dir-b status: %v", st)
 				}
 			})
-			waitFor(t, 10*time.Second, "both real servers on both directors", func() bool {
+			lvsdtest.WaitFor(t, 10*time.Second, "both real servers on both directors", func() bool {
 				return len(ipvsTable(t, s.a)) == 3 && len(ipvsTable(t, s.b)) == 3
 			})
 
@@ -99,7 +100,7 @@ func TestSyncKeepsSessions(t *testing.T) {
 			for range streams {
 				ss = append(ss, openStream(t, s.client, netip.AddrPortFrom(s.vip, 80)))
 			}
-			waitFor(t, 5*time.Second, "every stream flows", func() bool {
+			lvsdtest.WaitFor(t, 5*time.Second, "every stream flows", func() bool {
 				for _, st := range ss {
 					if n, _, _, err := st.snapshot(); n < 5 || err != nil {
 						return false
@@ -111,11 +112,11 @@ func TestSyncKeepsSessions(t *testing.T) {
 			if withSync {
 				// The kernel syncs a connection after its third packet:
 				// the backup's table fills within a second or two.
-				waitFor(t, 10*time.Second, "the backup's kernel knows every connection", func() bool { return countConns(t, s.b) >= streams })
+				lvsdtest.WaitFor(t, 10*time.Second, "the backup's kernel knows every connection", func() bool { return countConns(t, s.b) >= streams })
 				// lvsd's observer reads the same datagrams as the kernel's
 				// backup daemon, from a goroutine: it may lag a little.
 				var observed uint64
-				waitFor(t, 5*time.Second, "the backup's observer sees every connection", func() bool {
+				lvsdtest.WaitFor(t, 5*time.Second, "the backup's observer sees every connection", func() bool {
 					observed = observedConns(t, b)
 					return observed >= uint64(masterConns)
 				})
@@ -132,9 +133,9 @@ func TestSyncKeepsSessions(t *testing.T) {
 			// The master dies: lvsd killed, and its link cut so that its
 			// kernel no longer answers for the VIP.
 			died := time.Now()
-			a.kill()
+			a.Kill()
 			s.aLink.Cut()
-			waitFor(t, 5*time.Second, "dir-b master", func() bool { return b.state() == "MASTER" })
+			lvsdtest.WaitFor(t, 5*time.Second, "dir-b master", func() bool { return b.State() == "MASTER" })
 			t.Logf("dir-b master %s after the master died", time.Since(died).Round(time.Millisecond))
 			time.Sleep(4 * time.Second) // streams must flow through dir-b now
 
@@ -176,18 +177,16 @@ func countConns(t *testing.T, h *lab.Host) int {
 }
 
 // observedConns is what lvsd's sync observer saw from the master.
-func observedConns(t *testing.T, d *daemon) uint64 {
-	s, err := d.status()
+func observedConns(t *testing.T, d *lvsdtest.Daemon) uint64 {
+	s, err := d.Status()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cs, _ := s["connection_sync"].(map[string]any)
-	obs, _ := cs["observed"].(map[string]any)
-	peers, _ := obs["peers"].([]any)
 	var n uint64
-	for _, p := range peers {
-		c, _ := p.(map[string]any)["connections"].(float64)
-		n += uint64(c)
+	if s.Sync != nil && s.Sync.Observed != nil {
+		for _, p := range s.Sync.Observed.Peers {
+			n += p.Connections
+		}
 	}
 	return n
 }

@@ -3,11 +3,8 @@
 package guest
 
 import (
-	"net"
 	"net/netip"
 	"testing"
-
-	"github.com/vishvananda/netlink"
 
 	"github.com/lvsd/lvsd/test/lab"
 )
@@ -23,32 +20,31 @@ type site struct {
 	vip      netip.Addr
 }
 
-// addAddr puts an address on an interface of h (lo, tunl0…), bringing the
-// interface up.
-func addAddr(t *testing.T, h *lab.Host, ifname string, p netip.Prefix) {
+// mustSysctls writes sysctls in h (key, value, key, value…).
+func mustSysctls(t *testing.T, h *lab.Host, kv ...string) {
 	t.Helper()
-	err := h.Do(func() error {
-		link, err := netlink.LinkByName(ifname)
-		if err != nil {
-			return err
-		}
-		if err := netlink.LinkSetUp(link); err != nil {
-			return err
-		}
-		return netlink.AddrAdd(link, &netlink.Addr{IPNet: &net.IPNet{IP: p.Addr().AsSlice(), Mask: net.CIDRMask(p.Bits(), p.Addr().BitLen())}})
-	})
-	if err != nil {
-		t.Fatalf("%s: add %s to %s: %v", h.Name(), p, ifname, err)
+	if err := h.Sysctls(kv...); err != nil {
+		t.Fatal(err)
 	}
 }
 
-func sysctls(t *testing.T, h *lab.Host, kv ...string) {
+// ipvsTable is `ipvsadm -Ln` in h reduced to comparable lines: one per
+// service ("TCP 192.0.2.100:80 wrr") and one per destination under it
+// ("-> 192.0.2.21:80 Route 3").
+func ipvsTable(t *testing.T, h *lab.Host) []string {
 	t.Helper()
-	for i := 0; i < len(kv); i += 2 {
-		if err := h.Sysctl(kv[i], kv[i+1]); err != nil {
-			t.Fatal(err)
+	svcs, err := lab.ParseIpvsadm(h.Ipvsadm(t, "-Ln"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, s := range svcs {
+		out = append(out, s.String())
+		for _, d := range s.Destinations {
+			out = append(out, d.String())
 		}
 	}
+	return out
 }
 
 // realServerVIP makes h accept packets for the VIP without answering ARP
@@ -56,10 +52,12 @@ func sysctls(t *testing.T, h *lab.Host, kv ...string) {
 // arp_announce=2, the usual LVS real-server setup.
 func realServerVIP(t *testing.T, h *lab.Host, dev string, vip netip.Addr) {
 	t.Helper()
-	sysctls(t, h,
+	mustSysctls(t, h,
 		"net.ipv4.conf.all.arp_ignore", "1", "net.ipv4.conf.all.arp_announce", "2",
 		"net.ipv4.conf.eth0.arp_ignore", "1", "net.ipv4.conf.eth0.arp_announce", "2")
-	addAddr(t, h, dev, netip.PrefixFrom(vip, 32))
+	if err := h.AddAddr(dev, netip.PrefixFrom(vip, 32)); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // drSite: client, director and two real servers on one segment,
@@ -88,7 +86,7 @@ func natSite(t *testing.T) *site {
 	s.client.Connect(out, mustPrefix("203.0.113.50/24"))
 	s.director.Connect(out, mustPrefix("203.0.113.11/24"))
 	s.director.Connect(in, mustPrefix("198.51.100.1/24"))
-	sysctls(t, s.director, "net.ipv4.ip_forward", "1")
+	mustSysctls(t, s.director, "net.ipv4.ip_forward", "1")
 	for i, ip := range []string{"198.51.100.21", "198.51.100.22"} {
 		h := l.Host([]string{"rs1", "rs2"}[i])
 		h.Connect(in, netip.PrefixFrom(netip.MustParseAddr(ip), 24))
@@ -114,7 +112,7 @@ func tunSite(t *testing.T) *site {
 	router := l.Host("router")
 	router.Connect(lan, mustPrefix("192.0.2.1/24"))
 	router.Connect(far, mustPrefix("198.51.100.254/24"))
-	sysctls(t, router, "net.ipv4.ip_forward", "1")
+	mustSysctls(t, router, "net.ipv4.ip_forward", "1")
 	for _, h := range []*lab.Host{s.client, s.director} {
 		if err := h.AddRoute(mustPrefix("198.51.100.0/24"), netip.MustParseAddr("192.0.2.1")); err != nil {
 			t.Fatal(err)
@@ -129,7 +127,7 @@ func tunSite(t *testing.T) *site {
 		realServerVIP(t, h, "tunl0", s.vip)
 		// Decapsulated packets arrive on tunl0 from an address routed via
 		// eth0: strict reverse-path filtering would drop them.
-		sysctls(t, h, "net.ipv4.conf.all.rp_filter", "0", "net.ipv4.conf.tunl0.rp_filter", "0", "net.ipv4.conf.eth0.rp_filter", "0")
+		mustSysctls(t, h, "net.ipv4.conf.all.rp_filter", "0", "net.ipv4.conf.tunl0.rp_filter", "0", "net.ipv4.conf.eth0.rp_filter", "0")
 		s.rs, s.rsIP = append(s.rs, h), append(s.rsIP, netip.MustParseAddr(ip))
 	}
 	return s

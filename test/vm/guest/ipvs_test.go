@@ -6,17 +6,15 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"os/exec"
 	"regexp"
-	"runtime"
 	"strings"
 	"testing"
 
 	"github.com/moby/ipvs"
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 
+	"github.com/lvsd/lvsd/test/lab"
 	"github.com/lvsd/lvsd/test/vm/guestns"
 )
 
@@ -117,7 +115,7 @@ func TestServiceRoundTrip(t *testing.T) {
 	}
 
 	// The kernel's own view, through the stock tool.
-	out := ipvsadm(t)
+	out := ipvsadmLn(t, "")
 	mustMatch(t, out, `(?m)^TCP\s+192\.0\.2\.100:80\s+wrr\s*$`)
 	mustMatch(t, out, `(?m)^\s+->\s+198\.51\.100\.21:80\s+Masq\s+3\s`)
 }
@@ -127,7 +125,7 @@ func TestNamespaceIsolation(t *testing.T) {
 	root := newHandle(t, "")
 	install(t, root, webService(), webDestination())
 
-	nsPath := newNetns(t, "lvsd-vm-ipvs")
+	nsPath := guestns.New(t, "lvsd-vm-ipvs")
 	h := newHandle(t, nsPath)
 	if svcs, err := h.GetServices(); err != nil {
 		t.Fatalf("GetServices in new namespace: %v", err)
@@ -144,12 +142,12 @@ func TestNamespaceIsolation(t *testing.T) {
 	expectOnly(t, "root namespace", root, webService())
 	expectOnly(t, "new namespace", h, otherService())
 
-	out := ipvsadm(t)
+	out := ipvsadmLn(t, "")
 	mustMatch(t, out, `192\.0\.2\.100:80`)
 	if strings.Contains(out, "203.0.113.10") {
 		t.Errorf("root namespace's ipvsadm -Ln shows the other namespace's service:\n%s", out)
 	}
-	out = ipvsadm(t, "nsenter", "--net="+nsPath)
+	out = ipvsadmLn(t, nsPath)
 	mustMatch(t, out, `(?m)^TCP\s+203\.0\.113\.10:443\s+rr\s*$`)
 	if strings.Contains(out, "192.0.2.100") {
 		t.Errorf("new namespace's ipvsadm -Ln shows the root namespace's service:\n%s", out)
@@ -193,75 +191,6 @@ func expectOnly(t *testing.T, where string, h *ipvs.Handle, want *ipvs.Service) 
 	}
 }
 
-// newNetns creates a named network namespace and returns its path. The
-// calling goroutine's thread enters it to create it, so it is locked and
-// switched back before it is released.
-func newNetns(t *testing.T, name string) string {
-	t.Helper()
-	runtime.LockOSThread()
-	orig, err := netns.Get()
-	if err != nil {
-		runtime.UnlockOSThread()
-		t.Fatalf("netns.Get: %v", err)
-	}
-	defer orig.Close()
-	ns, err := netns.NewNamed(name)
-	if err != nil {
-		runtime.UnlockOSThread()
-		t.Fatalf("netns.NewNamed(%q): %v", name, err)
-	}
-	loErr := setLoopbackUp(ns)
-	ns.Close()
-	if err := netns.Set(orig); err != nil {
-		// Leave the thread locked: the runtime then retires it with the
-		// goroutine instead of reusing it in the wrong namespace.
-		t.Fatalf("netns.Set back to the root namespace: %v", err)
-	}
-	runtime.UnlockOSThread()
-	t.Cleanup(func() {
-		if err := netns.DeleteNamed(name); err != nil {
-			t.Errorf("netns.DeleteNamed(%q): %v", name, err)
-		}
-	})
-	if loErr != nil {
-		t.Fatalf("namespace %s: %v", name, loErr)
-	}
-	return "/run/netns/" + name
-}
-
-// setLoopbackUp brings up lo in ns. IPVS needs it: adding a destination
-// classifies its address with inet_addr_type, which answers "broadcast"
-// (and so EINVAL) while the namespace has no local routing table yet, and
-// that table appears only once lo is up.
-func setLoopbackUp(ns netns.NsHandle) error {
-	h, err := netlink.NewHandleAt(ns, unix.NETLINK_ROUTE) // only rtnetlink: the other families need modules we may not have
-	if err != nil {
-		return fmt.Errorf("netlink handle: %w", err)
-	}
-	defer h.Close()
-	lo, err := h.LinkByName("lo")
-	if err != nil {
-		return fmt.Errorf("find lo: %w", err)
-	}
-	if err := h.LinkSetUp(lo); err != nil {
-		return fmt.Errorf("set lo up: %w", err)
-	}
-	return nil
-}
-
-// ipvsadm runs "ipvsadm -Ln", optionally behind a prefix such as nsenter,
-// and returns its output.
-func ipvsadm(t *testing.T, prefix ...string) string {
-	t.Helper()
-	argv := append(prefix, "ipvsadm", "-Ln")
-	out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s: %v\n%s", strings.Join(argv, " "), err, out)
-	}
-	t.Logf("%s:\n%s", strings.Join(argv, " "), out)
-	return string(out)
-}
-
 func mustMatch(t *testing.T, text, re string) {
 	t.Helper()
 	if !regexp.MustCompile(re).MatchString(text) {
@@ -275,4 +204,12 @@ func describe(svcs []*ipvs.Service) string {
 		parts = append(parts, fmt.Sprintf("%d/%s:%d(%s)", s.Protocol, s.Address, s.Port, s.SchedName))
 	}
 	return "[" + strings.Join(parts, " ") + "]"
+}
+
+// ipvsadmLn is "ipvsadm -Ln" in the namespace at ns ("" = this one), logged.
+func ipvsadmLn(t *testing.T, ns string) string {
+	t.Helper()
+	out := lab.Ipvsadm(t, ns, "-Ln")
+	t.Logf("ipvsadm -Ln in %q:\n%s", ns, out)
+	return out
 }

@@ -2,15 +2,15 @@
 
 // Package guestns is what the VM guest tests share: the guard that keeps
 // every guest binary off the host (Main), and for test/vm/ipvsguest and
-// test/vm/syncguest named network namespaces to run in, rtnetlink set-up
-// and the stock ipvsadm. It is built into the guest binaries only, without
-// harness code.
+// test/vm/syncguest named network namespaces to run in (by path, outside
+// the lab of test/lab) and their rtnetlink set-up; the stock ipvsadm is
+// test/lab's. It is built into the guest binaries only, without harness
+// code.
 package guestns
 
 import (
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -144,17 +144,16 @@ func AddAddr(h *netlink.Handle, link, cidr string) error {
 	return Up(h, link)
 }
 
-// Ipvsadm runs "ipvsadm args..." in the namespace at ns ("" = the root
-// namespace) and returns its output; a failure fails the test.
-func Ipvsadm(t *testing.T, ns string, args ...string) string {
+// Veth links the namespaces at nsA and nsB with a veth pair, interface a
+// in nsA and b in nsB (both down).
+func Veth(t *testing.T, a, nsA, b, nsB string) {
 	t.Helper()
-	argv := append([]string{"ipvsadm"}, args...)
-	if ns != "" {
-		argv = append([]string{"nsenter", "--net=" + ns}, argv...)
-	}
-	out, err := exec.Command(argv[0], argv[1:]...).CombinedOutput()
+	hb, err := netns.GetFromPath(nsB)
 	if err != nil {
-		t.Fatalf("%s: %v\n%s", strings.Join(argv, " "), err, out)
+		t.Fatal(err)
 	}
-	return string(out)
+	defer hb.Close()
+	Configure(t, nsA, func(h *netlink.Handle) error {
+		return h.LinkAdd(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: a}, PeerName: b, PeerNamespace: netlink.NsFd(int(hb))})
+	})
 }

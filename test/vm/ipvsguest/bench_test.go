@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/lvsd/lvsd/ipvs"
-	"github.com/lvsd/lvsd/test/vm/guestns"
+	"github.com/lvsd/lvsd/test/lab"
 )
 
 // TestBenchColdApply loads 1,000 services × 10 destinations into an empty
@@ -32,7 +32,7 @@ func TestBenchColdApply(t *testing.T) {
 		t.Fatal(err)
 	}
 	k := openKernel(t, "")
-	flush := func() { guestns.Ipvsadm(t, "", "-C") }
+	flush := func() { lab.Ipvsadm(t, "", "-C") }
 	lvsd := func() time.Duration {
 		start := time.Now()
 		ops, err := ipvs.NewReconciler(k).Apply(desired)

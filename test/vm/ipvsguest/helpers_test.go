@@ -4,13 +4,13 @@ package ipvsguest
 
 import (
 	"net/netip"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/lvsd/lvsd/ipvs"
+	"github.com/lvsd/lvsd/test/lab"
 	"github.com/lvsd/lvsd/test/vm/guestns"
 )
 
@@ -25,63 +25,56 @@ func openKernel(t *testing.T, path string) *ipvs.Netlink {
 	return k
 }
 
-var (
-	svcLineRE  = regexp.MustCompile(`^(TCP|UDP|SCTP|FWM)\s+(\S+)(\s+IPv6)?\s+(\S+)(.*)$`)
-	destLineRE = regexp.MustCompile(`^\s+->\s+(\S+)\s+(\w+)\s+(\d+)\s+(\d+)\s+(\d+)\s*$`)
-)
-
 var ipvsadmForwarding = map[string]ipvs.Forwarding{"Masq": ipvs.NAT, "Route": ipvs.Direct, "Tunnel": ipvs.Tunnel}
 
-// parseIpvsadm reads "ipvsadm -Ln" output into the model, independently of
-// package ipvs's reading: this is the stock tool's view of the kernel.
-// A netmask is only printed with persistence; otherwise it is the default.
+// parseIpvsadm reads "ipvsadm -Ln" output (lab.ParseIpvsadm) into the
+// model, independently of package ipvs's reading: this is the stock tool's
+// view of the kernel. A netmask is only printed with persistence;
+// otherwise it is the default.
 func parseIpvsadm(t *testing.T, out string) []ipvs.Entry {
 	t.Helper()
+	svcs, err := lab.ParseIpvsadm(out)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var entries []ipvs.Entry
-	for _, line := range strings.Split(out, "\n") {
-		if m := svcLineRE.FindStringSubmatch(line); m != nil {
-			entries = append(entries, ipvs.Entry{Service: parseIpvsadmService(t, m)})
-			continue
-		}
-		if m := destLineRE.FindStringSubmatch(line); m != nil {
-			if len(entries) == 0 {
-				t.Fatalf("ipvsadm: destination before any service: %q", line)
-			}
-			ap, err := netip.ParseAddrPort(m[1])
-			fwd, ok := ipvsadmForwarding[m[2]]
-			w, _ := strconv.Atoi(m[3])
+	for _, svc := range svcs {
+		e := ipvs.Entry{Service: parseIpvsadmService(t, svc)}
+		for _, d := range svc.Destinations {
+			ap, err := netip.ParseAddrPort(d.Address)
+			fwd, ok := ipvsadmForwarding[d.Forwarding]
 			if err != nil || !ok {
-				t.Fatalf("ipvsadm: bad destination line %q", line)
+				t.Fatalf("ipvsadm: bad destination %+v", d)
 			}
-			e := &entries[len(entries)-1]
-			e.Destinations = append(e.Destinations, ipvs.Destination{Address: ap.Addr(), Port: ap.Port(), Weight: w, Forwarding: fwd})
+			e.Destinations = append(e.Destinations, ipvs.Destination{Address: ap.Addr(), Port: ap.Port(), Weight: d.Weight, Forwarding: fwd})
 		}
+		entries = append(entries, e)
 	}
 	return entries
 }
 
-func parseIpvsadmService(t *testing.T, m []string) ipvs.Service {
+func parseIpvsadmService(t *testing.T, m lab.IpvsadmService) ipvs.Service {
 	var s ipvs.Service
-	if m[1] == "FWM" {
-		mark, err := strconv.ParseUint(m[2], 10, 32)
+	if m.Protocol == "FWM" {
+		mark, err := strconv.ParseUint(m.Address, 10, 32)
 		if err != nil {
-			t.Fatalf("ipvsadm: bad fwmark %q", m[2])
+			t.Fatalf("ipvsadm: bad fwmark %q", m.Address)
 		}
-		s.FWMark, s.IPv6 = uint32(mark), m[3] != ""
+		s.FWMark, s.IPv6 = uint32(mark), m.IPv6
 	} else {
-		ap, err := netip.ParseAddrPort(m[2])
+		ap, err := netip.ParseAddrPort(m.Address)
 		if err != nil {
-			t.Fatalf("ipvsadm: bad address %q", m[2])
+			t.Fatalf("ipvsadm: bad address %q", m.Address)
 		}
-		p, _ := ipvs.ParseProtocol(strings.ToLower(m[1]))
+		p, _ := ipvs.ParseProtocol(strings.ToLower(m.Protocol))
 		s.Address, s.Port, s.Protocol, s.IPv6 = ap.Addr(), ap.Port(), p, ap.Addr().Is6()
 	}
-	s.Scheduler = m[4]
+	s.Scheduler = m.Scheduler
 	s.PersistenceBits = 32
 	if s.IPv6 {
 		s.PersistenceBits = 128
 	}
-	rest := strings.Fields(m[5])
+	rest := m.Options
 	for i := 0; i < len(rest); i++ {
 		switch tok := rest[i]; {
 		case strings.HasPrefix(tok, "("):
@@ -100,7 +93,7 @@ func parseIpvsadmService(t *testing.T, m []string) ipvs.Service {
 			s.PersistenceBits = maskBits(t, rest[i+1])
 			i++
 		default:
-			t.Fatalf("ipvsadm: unexpected %q in service line %q", tok, m[0])
+			t.Fatalf("ipvsadm: unexpected %q in service line %q", tok, m)
 		}
 	}
 	return s

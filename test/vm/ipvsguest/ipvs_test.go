@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lvsd/lvsd/ipvs"
+	"github.com/lvsd/lvsd/test/lab"
 	"github.com/lvsd/lvsd/test/vm/guestns"
 	moby "github.com/moby/ipvs"
 )
@@ -87,7 +88,7 @@ func TestSchedulers(t *testing.T) {
 				ipvs.FlagNames(e.Service.Scheduler, e.Service.Flags), ipvs.FlagNames(e.Service.Scheduler, want))
 		}
 	}
-	out := guestns.Ipvsadm(t, ns, "-Ln")
+	out := lab.Ipvsadm(t, ns, "-Ln")
 	t.Logf("ipvsadm -Ln:\n%s", out)
 	for _, want := range []string{" sh (sh-fallback,sh-port)", " mh (mh-fallback,mh-port)"} {
 		if !strings.Contains(out, want) {
@@ -169,7 +170,7 @@ func TestTimeouts(t *testing.T) {
 	if ops, err := r.ApplyTimeouts(ipvs.Timeouts{TCP: time.Hour}); err != nil || len(ops) != 0 {
 		t.Errorf("second ApplyTimeouts: %q %v; want nothing", opStrings(ops), err)
 	}
-	out := guestns.Ipvsadm(t, ns, "-L", "--timeout")
+	out := lab.Ipvsadm(t, ns, "-L", "--timeout")
 	if !strings.Contains(out, "Timeout (tcp tcpfin udp): 3600 120 300") {
 		t.Errorf("ipvsadm -L --timeout: %s", out)
 	}
@@ -228,7 +229,7 @@ func TestPersistenceNetmask(t *testing.T) {
 		t.Fatalf("Apply: %v", err)
 	}
 	mustConverge(t, k, desired)
-	out := guestns.Ipvsadm(t, ns, "-Ln")
+	out := lab.Ipvsadm(t, ns, "-Ln")
 	t.Logf("ipvsadm -Ln:\n%s", out)
 	for _, want := range []string{"persistent 300 mask 255.255.255.0", "persistent 600 mask 64", "persistent 120 mask 255.255.0.0"} {
 		if !strings.Contains(out, want) {
@@ -375,7 +376,7 @@ func TestReconcilerConverges(t *testing.T) {
 // forwarding and weights.
 func matchIpvsadm(t *testing.T, ns string, k ipvs.Kernel) {
 	t.Helper()
-	out := guestns.Ipvsadm(t, ns, "-Ln")
+	out := lab.Ipvsadm(t, ns, "-Ln")
 	theirs := parseIpvsadm(t, out)
 	ours, err := k.Services()
 	if err != nil {

@@ -17,7 +17,6 @@ import (
 	"github.com/lvsd/lvsd/ipvs"
 	"github.com/lvsd/lvsd/test/vm/guestns"
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
 )
 
 // natLab builds a NAT director between a client and a real server, for
@@ -30,8 +29,8 @@ import (
 func natLab(t *testing.T) (client, dir, rs string) {
 	t.Helper()
 	client, dir, rs = guestns.New(t, "client"), guestns.New(t, "dir"), guestns.New(t, "rs")
-	vethPair(t, "c0", client, "d0", dir)
-	vethPair(t, "d1", dir, "r0", rs)
+	guestns.Veth(t, "c0", client, "d0", dir)
+	guestns.Veth(t, "d1", dir, "r0", rs)
 	guestns.Configure(t, client, func(h *netlink.Handle) error {
 		return errors.Join(guestns.AddAddr(h, "c0", "203.0.113.2/24"), guestns.AddAddr(h, "c0", "2001:db8:c::2/64"),
 			addRoute(h, "192.0.2.0/24", "203.0.113.1"), addRoute(h, "2001:db8::/64", "2001:db8:c::1"))
@@ -265,19 +264,6 @@ func echo(t *testing.T, conn net.Conn, rd *bufio.Reader, msg string) {
 	if err != nil || line != msg+"\n" {
 		t.Fatalf("echo of %q: %q, %v", msg, line, err)
 	}
-}
-
-// vethPair links two namespaces with a veth pair.
-func vethPair(t *testing.T, a, nsA, b, nsB string) {
-	t.Helper()
-	hb, err := netns.GetFromPath(nsB)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hb.Close()
-	guestns.Configure(t, nsA, func(h *netlink.Handle) error {
-		return h.LinkAdd(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: a}, PeerName: b, PeerNamespace: netlink.NsFd(int(hb))})
-	})
 }
 
 func addRoute(h *netlink.Handle, dst, gw string) error {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	lvsync "github.com/lvsd/lvsd/sync"
+	"github.com/lvsd/lvsd/test/lab"
 	"github.com/lvsd/lvsd/test/vm/guestns"
 	"github.com/vishvananda/netlink"
 )
@@ -156,7 +157,7 @@ func TestDaemonErrors(t *testing.T) {
 
 	// ipvsadm starts a master with its own defaults; lvsd reads it back as
 	// the same daemon it would start, and a follower adopts it.
-	guestns.Ipvsadm(t, ns, "--start-daemon", "master", "--mcast-interface", "sync0", "--syncid", "7")
+	lab.Ipvsadm(t, ns, "--start-daemon", "master", "--mcast-interface", "sync0", "--syncid", "7")
 	got, err := k.Daemons()
 	adoptable := lvsync.Config{Interface: "sync0", SyncID: 7}.WithDefaults()
 	if err != nil || len(got) != 1 || got[0] != (lvsync.Daemon{State: lvsync.Master, Config: adoptable.Effective(lvsync.Master)}) {

@@ -12,9 +12,9 @@ import (
 	"testing"
 
 	lvsync "github.com/lvsd/lvsd/sync"
+	"github.com/lvsd/lvsd/test/lab"
 	"github.com/lvsd/lvsd/test/vm/guestns"
 	"github.com/vishvananda/netlink"
-	"github.com/vishvananda/netns"
 )
 
 // newNetns creates a network namespace with lo up and IPv6 duplicate
@@ -30,19 +30,6 @@ func addDummy(h *netlink.Handle, name string) error {
 		return fmt.Errorf("add dummy %s: %w", name, err)
 	}
 	return guestns.Up(h, name)
-}
-
-// vethPair links namespaces nsA and nsB with interfaces a and b.
-func vethPair(t *testing.T, a, nsA, b, nsB string) {
-	t.Helper()
-	hb, err := netns.GetFromPath(nsB)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hb.Close()
-	guestns.Configure(t, nsA, func(h *netlink.Handle) error {
-		return h.LinkAdd(&netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: a}, PeerName: b, PeerNamespace: netlink.NsFd(int(hb))})
-	})
 }
 
 // openKernel opens the sync daemon control of the namespace at path.
@@ -61,7 +48,7 @@ func openKernel(t *testing.T, path string) *lvsync.Kernel {
 func ipvsadmDaemons(t *testing.T, ns string) []string {
 	t.Helper()
 	var lines []string
-	for _, l := range strings.Split(guestns.Ipvsadm(t, ns, "-L", "--daemon"), "\n") {
+	for _, l := range strings.Split(lab.Ipvsadm(t, ns, "-L", "--daemon"), "\n") {
 		if l = strings.TrimSpace(l); l != "" {
 			lines = append(lines, l)
 		}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	lvsync "github.com/lvsd/lvsd/sync"
+	"github.com/lvsd/lvsd/test/lab"
 	"github.com/lvsd/lvsd/test/vm/guestns"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/net/ipv4"
@@ -102,7 +103,7 @@ func observeLab(t *testing.T, suffix string, group netip.Addr, clients, syncPort
 			t.Fatalf("sync_ports %d: %v", syncPorts, err)
 		}
 	}
-	vethPair(t, "sa0", a, "sb0", b)
+	guestns.Veth(t, "sa0", a, "sb0", b)
 	guestns.Configure(t, a, func(h *netlink.Handle) error {
 		return errors.Join(guestns.AddAddr(h, "sa0", "192.0.2.1/24"), guestns.AddAddr(h, "sa0", "192.0.2.3/24"),
 			guestns.AddAddr(h, "lo", "198.51.100.100/32"))
@@ -117,8 +118,8 @@ func observeLab(t *testing.T, suffix string, group netip.Addr, clients, syncPort
 
 	// The service, with A's own address as the real server: IPVS forces
 	// local-node forwarding for a local destination.
-	guestns.Ipvsadm(t, a, "-A", "-t", vip, "-s", "rr")
-	guestns.Ipvsadm(t, a, "-a", "-t", vip, "-r", "192.0.2.1:80", "-g")
+	lab.Ipvsadm(t, a, "-A", "-t", vip, "-s", "rr")
+	lab.Ipvsadm(t, a, "-a", "-t", vip, "-r", "192.0.2.1:80", "-g")
 	var ln net.Listener
 	if err := guestns.In(a, func() (err error) { ln, err = net.Listen("tcp4", ":80"); return }); err != nil {
 		t.Fatal(err)

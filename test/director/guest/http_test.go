@@ -5,156 +5,19 @@ package guest
 import (
 	"bufio"
 	"bytes"
-	"context"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net"
 	"net/http"
 	"net/netip"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/lvsd/lvsd/test/lab"
 )
-
-// daemon is lvsd running in a lab host of the guest.
-type daemon struct {
-	t      *testing.T
-	host   *lab.Host
-	cmd    *syncCmd
-	socket string
-	config string
-}
-
-type syncCmd struct {
-	mu   sync.Mutex
-	out  bytes.Buffer
-	proc *os.Process
-	done chan struct{}
-}
-
-func (s *syncCmd) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.out.Write(p)
-}
-
-func (s *syncCmd) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.out.String()
-}
-
-// startLvsd runs lvsd in h with body as its configuration.
-func startLvsd(t *testing.T, h *lab.Host, body string) *daemon {
-	t.Helper()
-	dir := t.TempDir()
-	d := &daemon{t: t, host: h, socket: filepath.Join(dir, "lvsd.sock"), config: filepath.Join(dir, "lvsd.hcl")}
-	// The control socket goes into the file's global block, or a new one.
-	ours := fmt.Sprintf("  router_id = %q\n  control_socket = %q\n  log_level = \"debug\"\n", h.Name(), d.socket)
-	cfg := "global {\n" + ours + "}\n" + body
-	if strings.Contains(body, "global {\n") {
-		cfg = strings.Replace(body, "global {\n", "global {\n"+ours, 1)
-	}
-	if err := os.WriteFile(d.config, []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	d.start()
-	return d
-}
-
-func (d *daemon) start() {
-	t := d.t
-	t.Helper()
-	cmd := d.host.Command(context.Background(), lvsdBin, "run", "-c", d.config)
-	sc := &syncCmd{done: make(chan struct{})}
-	cmd.Stdout, cmd.Stderr = sc, sc
-	if err := d.host.Start(cmd); err != nil {
-		t.Fatal(err)
-	}
-	sc.proc = cmd.Process
-	go func() { cmd.Wait(); close(sc.done) }()
-	d.cmd = sc
-	t.Cleanup(func() {
-		sc.proc.Signal(syscall.SIGKILL)
-		<-sc.done
-		if t.Failed() {
-			t.Logf("--- lvsd on %s:\n%s", d.host.Name(), sc.String())
-		}
-	})
-	waitFor(t, 10*time.Second, "lvsd on "+d.host.Name()+" answers", func() bool {
-		select {
-		case <-sc.done:
-			t.Fatalf("lvsd on %s exited:\n%s", d.host.Name(), sc.String())
-		default:
-		}
-		_, err := d.status()
-		return err == nil
-	})
-}
-
-// kill SIGKILLs lvsd; restart starts it again on the same configuration.
-func (d *daemon) kill() {
-	d.cmd.proc.Signal(syscall.SIGKILL)
-	<-d.cmd.done
-}
-
-func (d *daemon) restart() { d.start() }
-
-// status is the daemon's `lvsd status --json`, decoded loosely.
-func (d *daemon) status() (map[string]any, error) {
-	c, err := net.DialTimeout("unix", d.socket, time.Second)
-	if err != nil {
-		return nil, err
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(5 * time.Second))
-	fmt.Fprintln(c, `{"command":"status"}`)
-	var reply struct {
-		OK     bool           `json:"ok"`
-		Error  string         `json:"error"`
-		Status map[string]any `json:"status"`
-	}
-	if err := json.NewDecoder(c).Decode(&reply); err != nil {
-		return nil, err
-	}
-	if !reply.OK {
-		return nil, fmt.Errorf("%s", reply.Error)
-	}
-	return reply.Status, nil
-}
-
-// state is the state of the daemon's first VRRP instance.
-func (d *daemon) state() string {
-	s, err := d.status()
-	if err != nil {
-		return ""
-	}
-	ins, _ := s["instances"].([]any)
-	if len(ins) == 0 {
-		return ""
-	}
-	st, _ := ins[0].(map[string]any)["state"].(string)
-	return st
-}
-
-func waitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for: %s", timeout, what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
 
 // serveHTTP runs an HTTP server named name in h on addr: "/" answers the
 // name, "/healthz" answers ok, "/stream" writes a numbered line every
@@ -318,44 +181,6 @@ func (s *stream) snapshot() (lines int, longest time.Duration, missing int, err 
 		longest = max(longest, g)
 	}
 	return s.lines, longest, s.missing, s.err
-}
-
-// ipvsadm runs ipvsadm in h and returns its output.
-func ipvsadm(t *testing.T, h *lab.Host, args ...string) string {
-	t.Helper()
-	cmd := h.Command(context.Background(), "/usr/sbin/ipvsadm", args...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := h.Run(cmd); err != nil {
-		t.Fatalf("ipvsadm %v in %s: %v\n%s", args, h.Name(), err, out.String())
-	}
-	return out.String()
-}
-
-// ipvsTable is `ipvsadm -Ln` reduced to comparable lines: one per service
-// ("TCP 192.0.2.100:80 wrr") and one per destination under it
-// ("-> 192.0.2.21:80 Route 3").
-func ipvsTable(t *testing.T, h *lab.Host) []string {
-	t.Helper()
-	var out []string
-	for _, line := range strings.Split(ipvsadm(t, h, "-Ln"), "\n") {
-		f := strings.Fields(line)
-		switch {
-		case len(f) >= 3 && (f[0] == "TCP" || f[0] == "UDP" || f[0] == "SCTP" || f[0] == "FWM"):
-			out = append(out, strings.Join(f[:3], " ")+flagsOf(f[3:]))
-		case len(f) >= 4 && f[0] == "->" && f[1] != "RemoteAddress:Port":
-			out = append(out, strings.Join(f[:4], " "))
-		}
-	}
-	return out
-}
-
-// flagsOf keeps the persistence and scheduler flags of a service line.
-func flagsOf(f []string) string {
-	if len(f) == 0 {
-		return ""
-	}
-	return " " + strings.Join(f, " ")
 }
 
 // combined runs cmd in h and returns its output.
