@@ -43,7 +43,7 @@ func TestStatus(t *testing.T) {
 	}
 	in := s.Instances[0]
 	if s.RouterID != "dir-a" || s.Reloads != 1 || s.ReloadFailures != 1 || in.State != "MASTER" || in.EffectivePriority != 150 ||
-		in.Transitions != 2 || in.Drops["ttl"] != 1 || !s.VirtualServers[0].RealServers[0].Healthy ||
+		in.Transitions != 2 || in.Drops["ttl"] != 1 || !s.Services[0].RealServers[0].Healthy ||
 		!s.Sync.Master || len(s.Sync.Observed.Peers) != 2 || s.Sync.Observed.Peers[1].Connections != 4 {
 		t.Errorf("decoded %+v", s)
 	}
