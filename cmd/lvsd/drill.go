@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 	"time"
@@ -10,26 +9,16 @@ import (
 )
 
 func cmdDrill(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("drill", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	instance := fs.String("instance", "", "the instance to step down (default: the first master)")
-	hold := fs.Duration("hold", 30*time.Second, "how long the peer keeps mastership before the normal preemption rules resume")
-	socket := socketFlags(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: lvsd drill [--instance NAME] [--hold D] [-c FILE | -s SOCKET]\n\nA planned failover: the master steps down, the peer takes over, and the\ntakeover is reported. Run it on the master. Exit 0 when the peer took over,\n1 when it did not (this director then takes its VIPs back).")
-		fs.PrintDefaults()
+	c := newClient("drill", "usage: lvsd drill [--instance NAME] [--hold D] [-c FILE | -s SOCKET]\n\nA planned failover: the master steps down, the peer takes over, and the\ntakeover is reported. Run it on the master. Exit 0 when the peer took over,\n1 when it did not (this director then takes its VIPs back).", stderr)
+	instance := c.fs.String("instance", "", "the instance to step down (default: the first master)")
+	hold := c.fs.Duration("hold", 30*time.Second, "how long the peer keeps mastership before the normal preemption rules resume")
+	socket, code := c.parse(args)
+	if socket == "" {
+		return code
 	}
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
-		return exitUsage
-	}
-	path, err := socket()
+	reply, err := control.Call(socket, control.Request{Command: control.CmdDrill, Instance: *instance, Hold: hold.String()}, time.Minute)
 	if err != nil {
-		fmt.Fprintln(stderr, "lvsd drill:", err)
-		return exitUsage
-	}
-	reply, err := callTimeout(path, control.Request{Command: "drill", Instance: *instance, Hold: hold.String()}, time.Minute)
-	if err != nil {
-		fmt.Fprintln(stderr, "lvsd drill:", err)
+		c.fail(err)
 		return exitFail
 	}
 	r := reply.Drill

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"flag"
 	"fmt"
 	"io"
 
@@ -11,29 +10,19 @@ import (
 // cmdReload asks the running daemon to reload its configuration file
 // (as SIGHUP does) and reports what changed, or why nothing did.
 func cmdReload(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("reload", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	socket := socketFlags(fs)
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: lvsd reload [-c FILE | -s SOCKET]\n\nThe daemon re-reads its file and applies only the differences. An invalid\nfile changes nothing: its problems are printed and the exit status is 1.")
-		fs.PrintDefaults()
+	c := newClient("reload", "usage: lvsd reload [-c FILE | -s SOCKET]\n\nThe daemon re-reads its file and applies only the differences. An invalid\nfile changes nothing: its problems are printed and the exit status is 1.", stderr)
+	socket, code := c.parse(args)
+	if socket == "" {
+		return code
 	}
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
-		return exitUsage
-	}
-	path, err := socket()
-	if err != nil {
-		fmt.Fprintln(stderr, "lvsd reload:", err)
-		return exitUsage
-	}
-	reply, err := call(path, control.Request{Command: "reload"})
+	reply, err := control.Call(socket, control.Request{Command: control.CmdReload}, control.CallTimeout)
 	if reply != nil && !reply.OK {
 		fmt.Fprintln(stderr, reply.Error)
 		fmt.Fprintln(stderr, "lvsd reload: rejected; the running configuration stays")
 		return exitFail
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "lvsd reload:", err)
+		c.fail(err)
 		return exitFail
 	}
 	for _, c := range reply.Changes {

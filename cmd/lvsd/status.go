@@ -38,26 +38,52 @@ func socketFlags(fs *flag.FlagSet) func() (string, error) {
 	}
 }
 
-func cmdStatus(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("status", flag.ContinueOnError)
+// client is a command that talks to the running daemon: its flags, with
+// the -c/-s pair that finds the daemon, and its usage.
+type client struct {
+	name   string
+	fs     *flag.FlagSet
+	stderr io.Writer
+	socket func() (string, error)
+}
+
+func newClient(name, usage string, stderr io.Writer) *client {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	asJSON := fs.Bool("json", false, "print JSON")
-	socket := socketFlags(fs)
+	c := &client{name: name, fs: fs, stderr: stderr, socket: socketFlags(fs)}
 	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: lvsd status [--json] [-c FILE | -s SOCKET]")
+		fmt.Fprintln(stderr, usage)
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil || fs.NArg() > 0 {
-		return exitUsage
+	return c
+}
+
+// parse reads args and resolves the daemon's socket; when it fails, code
+// is the exit status (usage).
+func (c *client) parse(args []string) (socket string, code int) {
+	if err := c.fs.Parse(args); err != nil || c.fs.NArg() > 0 {
+		return "", exitUsage
 	}
-	path, err := socket()
+	socket, err := c.socket()
 	if err != nil {
-		fmt.Fprintln(stderr, "lvsd status:", err)
-		return exitUsage
+		c.fail(err)
+		return "", exitUsage
 	}
-	reply, err := call(path, control.Request{Command: "status"})
+	return socket, exitOK
+}
+
+func (c *client) fail(err error) { fmt.Fprintf(c.stderr, "lvsd %s: %v\n", c.name, err) }
+
+func cmdStatus(args []string, stdout, stderr io.Writer) int {
+	c := newClient("status", "usage: lvsd status [--json] [-c FILE | -s SOCKET]", stderr)
+	asJSON := c.fs.Bool("json", false, "print JSON")
+	socket, code := c.parse(args)
+	if socket == "" {
+		return code
+	}
+	reply, err := control.Call(socket, control.Request{Command: control.CmdStatus}, control.CallTimeout)
 	if err != nil {
-		fmt.Fprintln(stderr, "lvsd status:", err)
+		c.fail(err)
 		return exitFail
 	}
 	if *asJSON {
