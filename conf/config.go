@@ -1,7 +1,8 @@
 // Package conf turns an lvsd HCL file into a typed, validated Config. Each
 // domain package owns its configuration types; conf fills them, applies
 // the defaults in one place, and reports every problem of a file with its
-// file, line and column.
+// file, line and column. It imports the domain packages only (never
+// internal/* or cmd); the keepalived importer is conf/keepalived.
 package conf
 
 import (
