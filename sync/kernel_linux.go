@@ -3,6 +3,7 @@ package sync
 import (
 	"errors"
 	"fmt"
+	"os"
 	"slices"
 	stdsync "sync"
 	"syscall"
@@ -11,6 +12,9 @@ import (
 	"github.com/vishvananda/netns"
 	"golang.org/x/sys/unix"
 )
+
+// procIPVS exists once the ip_vs module is loaded (in every namespace).
+const procIPVS = "/proc/net/ip_vs"
 
 // kernelTimeout bounds each send and receive, as a safety net only: the
 // kernel answers before our sendto returns (see execute).
@@ -32,25 +36,21 @@ var _ Control = (*Kernel)(nil)
 
 // OpenKernel connects to the sync daemons of the network namespace at
 // netnsPath ("" = the caller's). It fails with ErrNoIPVS when the kernel
-// has no IPVS; it never loads the module. Generic netlink families are
-// the kernel's, not a namespace's: the family is looked up first, from the
-// caller's namespace, so a kernel without IPVS is named as such whatever
-// the namespace asked for.
+// has no IPVS; it never loads the module.
 func OpenKernel(netnsPath string) (*Kernel, error) {
-	s, err := socketAt("")
+	// Not ipvs.CheckIPVS (sync imports no other domain package), and not
+	// only the family lookup below: on a miss, that lookup makes the
+	// kernel load a module that declares the family, ip_vs among them.
+	if _, err := os.Stat(procIPVS); errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("sync: %w: %s is absent: load the ip_vs module (modprobe ip_vs) or use a kernel built with IPVS", ErrNoIPVS, procIPVS)
+	}
+	s, err := socketAt(netnsPath)
 	if err != nil {
 		return nil, err
 	}
 	k := &Kernel{sock: s}
 	if k.family, err = k.lookupFamily(); err != nil {
 		k.Close()
-		return nil, err
-	}
-	if netnsPath == "" {
-		return k, nil
-	}
-	k.Close()
-	if k.sock, err = socketAt(netnsPath); err != nil {
 		return nil, err
 	}
 	return k, nil

@@ -7,9 +7,6 @@ import (
 	"testing"
 )
 
-// procIPVS exists once the ip_vs module is loaded (in every namespace).
-const procIPVS = "/proc/net/ip_vs"
-
 // TestOpenKernelWithoutIPVS runs where the kernel has no IPVS (this
 // project's development host); the VM tier covers the other case.
 func TestOpenKernelWithoutIPVS(t *testing.T) {

@@ -63,12 +63,13 @@ var ErrNodeStopped = errors.New("vrrp: the node is stopping")
 // Apply changes it by difference, as a reload does. Every goroutine it
 // starts runs under the context given to NewNode, and Stop waits for all.
 type Node struct {
-	deps   NodeDeps
-	log    *slog.Logger
-	ctx    context.Context
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	done   chan struct{} // closed when the stop is complete
+	deps     NodeDeps
+	log      *slog.Logger
+	parent   context.Context    // its end stops the node, in order
+	ctx      context.Context    // the node's own: ended by the stop, after the instances
+	cancel   context.CancelFunc // ends ctx
+	wg       sync.WaitGroup
+	stopOnce sync.Once
 
 	// mu serialises Apply, the source refresh and the stop. Never take it
 	// from an instance's goroutine (OnEvent): Apply waits on those.
@@ -111,35 +112,38 @@ func NewNode(ctx context.Context, deps NodeDeps) *Node {
 	if deps.Log == nil {
 		deps.Log = slog.Default()
 	}
-	n := &Node{deps: deps, log: deps.Log, done: make(chan struct{}),
+	n := &Node{deps: deps, log: deps.Log, parent: ctx,
 		instances: map[string]*running{}, trackers: map[string]*scriptTrack{}, sockets: map[socketKey]*Socket{}}
-	n.ctx, n.cancel = context.WithCancel(ctx)
+	// The node's goroutines run under its own context, which the stop
+	// ends only once the instances have resigned: an ended ctx must not
+	// take trackers, groups and sockets away from instances still
+	// sending their last adverts and running their stop scripts.
+	n.ctx, n.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	n.tracked.Store(&trackedBy{})
-	go func() {
-		<-n.ctx.Done()
-		n.shutdown()
-		close(n.done)
-	}()
+	context.AfterFunc(ctx, n.Stop)
 	return n
 }
 
 // Stop stops everything in order and waits for it: the instances resign
-// (priority 0) and drop their VIPs, their stop scripts run, trackers,
-// sync groups and the interface watch end, and the sockets close.
+// (priority 0) and drop their VIPs one at a time in configured order, each
+// stop script running before the next instance stops; then trackers, sync
+// groups and the interface watch end, and the sockets close. It is safe
+// to call more than once, and from several goroutines.
 func (n *Node) Stop() {
-	n.cancel()
-	<-n.done
+	n.stopOnce.Do(n.shutdown)
 }
 
-// shutdown is Stop's work, once the node's context has ended: the
-// instances see it too and resign, all at once.
 func (n *Node) shutdown() {
 	n.mu.Lock()
 	n.stopped = true
-	for _, m := range n.instances {
+	for _, name := range slices.Clone(n.order) {
+		n.stopInstance(n.instances[name])
+	}
+	for _, m := range n.instances { // none is left out of order; should one be
 		n.stopInstance(m)
 	}
 	n.mu.Unlock()
+	n.cancel()
 	// Sockets close only now: the instances' last adverts went through them.
 	n.sockMu.Lock()
 	n.sockClosed = true
@@ -185,7 +189,7 @@ func (n *Node) Instance(name string) (Running, bool) {
 func (n *Node) Apply(want NodeConfig) ([]string, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.stopped || n.ctx.Err() != nil {
+	if n.stopped || n.parent.Err() != nil {
 		return nil, ErrNodeStopped
 	}
 	var summary []string

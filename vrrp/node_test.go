@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -299,6 +300,56 @@ func TestNodeRecreatedInterfaceMovesSource(t *testing.T) {
 		}
 		if a.state(t, "VI_1") != vrrp.Master || b.status(t, "VI_1").MasterIP != renumbered {
 			t.Errorf("A %s, B follows %s; want A master from %s", a.state(t, "VI_1"), b.status(t, "VI_1").MasterIP, renumbered)
+		}
+	})
+}
+
+// slowRunner is a script runner whose scripts take a second, recording
+// the order they start in and how many ran at once.
+type slowRunner struct {
+	mu        sync.Mutex
+	cur, peak int
+	order     []string
+}
+
+func (r *slowRunner) Run(ctx context.Context, argv []string) error {
+	r.mu.Lock()
+	r.cur++
+	r.peak = max(r.peak, r.cur)
+	r.order = append(r.order, argv[0])
+	r.mu.Unlock()
+	time.Sleep(time.Second)
+	r.mu.Lock()
+	r.cur--
+	r.mu.Unlock()
+	return nil
+}
+
+// The stop takes instances down one at a time in configured order: each
+// resigns and its stop script runs before the next one resigns, so stop
+// scripts that share state (a firewall, a route) never race.
+func TestNodeStopIsSerial(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		h := vrrptest.NewHost("dir-a")
+		h.AddInterface("eth0", vrrptest.NewWire(), netip.MustParseAddr("192.0.2.11"))
+		deps := h.Deps(quiet())
+		r := &slowRunner{}
+		deps.Runner = r
+		n := vrrp.NewNode(t.Context(), deps)
+		a := instance("VI_1", "eth0", 1, 150, vip1)
+		a.Notify.Stop = []string{"/stop-VI_1"}
+		b := instance("VI_2", "eth0", 2, 150, vip2)
+		b.Notify.Stop = []string{"/stop-VI_2"}
+		if _, err := n.Apply(vrrp.NodeConfig{Instances: []vrrp.Config{a, b}}); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(5 * time.Second)
+		n.Stop()
+		if r.peak != 1 || !slices.Equal(r.order, []string{"/stop-VI_1", "/stop-VI_2"}) {
+			t.Errorf("stop scripts %v, %d at once; want VI_1's then VI_2's, one at a time", r.order, r.peak)
+		}
+		if h.Holds(vip1) || h.Holds(vip2) {
+			t.Error("a VIP is still held after the stop")
 		}
 	})
 }

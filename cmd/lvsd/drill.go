@@ -13,7 +13,7 @@ func cmdDrill(args []string, stdout, stderr io.Writer) int {
 	instance := c.fs.String("instance", "", "the instance to step down (default: the first master)")
 	hold := c.fs.Duration("hold", 30*time.Second, "how long the peer keeps mastership before the normal preemption rules resume")
 	socket, code := c.parse(args)
-	if socket == "" {
+	if code != exitOK {
 		return code
 	}
 	reply, err := control.Call(socket, control.Request{Command: control.CmdDrill, Instance: *instance, Hold: hold.String()}, time.Minute)

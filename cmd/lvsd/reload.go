@@ -12,7 +12,7 @@ import (
 func cmdReload(args []string, stdout, stderr io.Writer) int {
 	c := newClient("reload", "usage: lvsd reload [-c FILE | -s SOCKET]\n\nThe daemon re-reads its file and applies only the differences. An invalid\nfile changes nothing: its problems are printed and the exit status is 1.", stderr)
 	socket, code := c.parse(args)
-	if socket == "" {
+	if code != exitOK {
 		return code
 	}
 	reply, err := control.Call(socket, control.Request{Command: control.CmdReload}, control.CallTimeout)

@@ -78,7 +78,7 @@ func cmdStatus(args []string, stdout, stderr io.Writer) int {
 	c := newClient("status", "usage: lvsd status [--json] [-c FILE | -s SOCKET]", stderr)
 	asJSON := c.fs.Bool("json", false, "print JSON")
 	socket, code := c.parse(args)
-	if socket == "" {
+	if code != exitOK {
 		return code
 	}
 	reply, err := control.Call(socket, control.Request{Command: control.CmdStatus}, control.CallTimeout)

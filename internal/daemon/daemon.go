@@ -76,8 +76,9 @@ type Daemon struct {
 	opts    Options
 	log     *slog.Logger
 	started time.Time
-	ctx     context.Context // the daemon's life: its end stops everything
-	cancel  context.CancelFunc
+	parent  context.Context    // its end asks Run to stop, in order
+	ctx     context.Context    // the life of every goroutine of the daemon: stop ends it
+	cancel  context.CancelFunc // ends ctx, once the instances resigned
 	node    *vrrp.Node
 	runner  *script.Ref
 
@@ -94,9 +95,11 @@ type Daemon struct {
 	reloadKO atomic.Uint64
 }
 
-// New builds the daemon of cfg on host; ctx is its life. A plain VRRP
-// pair needs no IPVS; with virtual servers, New fails fast on a kernel
-// without it. Nothing runs before Run.
+// New builds the daemon of cfg on host. The end of ctx makes Run stop in
+// order; every goroutine of the daemon runs under a context of its own
+// derived from ctx, which the stop ends once the instances have resigned
+// and connection sync has stopped. A plain VRRP pair needs no IPVS; with
+// virtual servers, New fails fast on a kernel without it.
 func New(ctx context.Context, cfg *conf.Config, host Host, opts Options) (*Daemon, error) {
 	runner, err := script.NewRunner(cfg.Global.ScriptUser)
 	if err != nil {
@@ -108,10 +111,11 @@ func New(ctx context.Context, cfg *conf.Config, host Host, opts Options) (*Daemo
 			return nil, err
 		}
 	}
-	d.ctx, d.cancel = context.WithCancel(ctx)
+	d.parent = ctx
+	d.ctx, d.cancel = context.WithCancel(context.WithoutCancel(ctx))
 	deps := host.VRRP
 	deps.Runner, deps.Log, deps.OnEvent = d.runner, d.log, d.onVRRPEvent
-	d.node = vrrp.NewNode(ctx, deps)
+	d.node = vrrp.NewNode(d.ctx, deps)
 	return d, nil
 }
 
@@ -124,9 +128,10 @@ func (d *Daemon) openDirector(cfg *conf.Config) error {
 	return err
 }
 
-// Run starts everything and serves until the daemon's context ends, then
-// stops in order: no more control requests, the instances resign
-// (priority 0) and drop their VIPs, connection sync stops, and the IPVS
+// Run starts everything and serves until the context given to New ends,
+// then stops in order: reloads and drills are refused, the instances
+// resign (priority 0) and drop their VIPs one by one, connection sync
+// stops, then the control socket, metrics and checks end, and the IPVS
 // table stays as it is unless flush_on_stop. hup asks for reloads.
 func (d *Daemon) Run(hup <-chan os.Signal) error {
 	g, ctx := errgroup.WithContext(d.ctx)
@@ -139,12 +144,12 @@ func (d *Daemon) Run(hup <-chan os.Signal) error {
 	}
 	if err != nil {
 		d.stop()
-		d.wait(g)
+		d.wait(g, false) // a daemon that never ran flushes nothing
 		return err
 	}
 	d.log.Info("lvsd running", "version", d.opts.Version, "config", cfg.File, "instances", len(d.node.Instances()), "control_socket", cfg.Global.ControlSocket)
 	d.notify("READY=1\nSTATUS=running " + cfg.File)
-	for ctx.Err() == nil {
+	for d.parent.Err() == nil && ctx.Err() == nil {
 		select {
 		case <-hup:
 			if summary, err := d.Reload(); err != nil {
@@ -152,13 +157,14 @@ func (d *Daemon) Run(hup <-chan os.Signal) error {
 			} else {
 				d.log.Info("SIGHUP: reloaded", "changes", strings.Join(summary, "; "))
 			}
+		case <-d.parent.Done():
 		case <-ctx.Done():
 		}
 	}
 	d.notify("STOPPING=1")
 	d.log.Info("stopping: resigning mastership and removing virtual IPs")
 	d.stop()
-	d.wait(g)
+	d.wait(g, true)
 	d.log.Info("lvsd stopped")
 	return nil
 }
@@ -184,11 +190,11 @@ func (d *Daemon) serve(ctx context.Context, g *errgroup.Group, cfg *conf.Config)
 
 // wait waits for the served goroutines and the director, whose table
 // stays as it is: a restart adopts it, and established connections carry
-// on meanwhile (flush_on_stop aside).
-func (d *Daemon) wait(g *errgroup.Group) {
+// on meanwhile. Only a daemon that ran (ran) honours flush_on_stop.
+func (d *Daemon) wait(g *errgroup.Group, ran bool) {
 	g.Wait()
 	d.mu.Lock()
-	dir, dirDone, flush := d.director, d.dirDone, d.cfg.Global.FlushOnStop
+	dir, dirDone, flush := d.director, d.dirDone, ran && d.cfg.Global.FlushOnStop
 	d.mu.Unlock()
 	if dirDone != nil {
 		if err := <-dirDone; err != nil {
@@ -287,6 +293,9 @@ func (d *Daemon) apply(cfg *conf.Config, summary *[]string) error {
 	}
 	var errs []error
 	changes, err := d.node.Apply(vrrp.NodeConfig{Instances: cfg.Instances, TrackScripts: cfg.TrackScripts, SyncGroups: cfg.SyncGroups})
+	if errors.Is(err, vrrp.ErrNodeStopped) {
+		return ErrStopping
+	}
 	for _, c := range changes {
 		note("%s", c)
 	}

@@ -323,3 +323,65 @@ func TestStoppingRefusesReloadAndDrill(t *testing.T) {
 		t.Errorf("%d failed reloads counted, want 1", got)
 	}
 }
+
+// A daemon that cannot start (here: another lvsd answers on the control
+// socket) leaves the IPVS table it adopted as it was, flush_on_stop or
+// not: the table is the running director's.
+func TestFailedStartFlushesNothing(t *testing.T) {
+	l := newLab(t)
+	l.write(t, fmt.Sprintf(pairHCL, "1s", 2))
+	body, err := os.ReadFile(l.file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	withFlush := strings.Replace(string(body), "global {\n", "global {\n  flush_on_stop = true\n", 1)
+	if err := os.WriteFile(l.file, []byte(withFlush), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg := l.load(t)
+	if !cfg.Global.FlushOnStop {
+		t.Fatal("flush_on_stop not set")
+	}
+	running, err := control.Listen(cfg.Global.ControlSocket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer running.Close()
+	go control.Serve(t.Context(), running, &Daemon{}, quiet)
+
+	d, err := New(t.Context(), cfg, l.Host(), Options{Log: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Run(nil); !errors.Is(err, control.ErrRunning) {
+		t.Fatalf("Run beside a running daemon: %v; want ErrRunning", err)
+	}
+	for _, op := range l.ipvs.Ops() {
+		if op.Kind == ipvs.OpDeleteService || op.Kind == ipvs.OpDeleteDestination {
+			t.Errorf("the failed start did %v", op)
+		}
+	}
+	if l.host.Holds(vip) {
+		t.Error("the failed start left the VIP held")
+	}
+}
+
+// A stop asked for before Run (a signal during the start) still runs the
+// configuration, then stops it in order, and Run reports a clean stop.
+func TestStopBeforeRunIsClean(t *testing.T) {
+	l := newLab(t)
+	l.write(t, fmt.Sprintf(pairHCL, "1s", 2))
+	cfg := l.load(t)
+	ctx, cancel := context.WithCancel(t.Context())
+	d, err := New(ctx, cfg, l.Host(), Options{Log: quiet})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if err := d.Run(nil); err != nil {
+		t.Fatalf("Run after its context ended: %v", err)
+	}
+	if got := running(t, l.sync); len(got) != 0 {
+		t.Errorf("sync daemons %v after the stop", got)
+	}
+}

@@ -61,7 +61,8 @@ func (d *Daemon) Drill(name string, hold time.Duration) (*control.DrillReport, e
 		watch = d.host.WatchGARPs(cfg)
 		defer watch.Close()
 	}
-	syncBefore, observed := d.syncSeen()
+	cs := d.connSync.Load() // the one observer before and after, whatever a reload does meanwhile
+	syncBefore, observed := syncSeen(cs)
 
 	start := time.Now()
 	if err := in.StepDown(hold); err != nil {
@@ -99,16 +100,15 @@ func (d *Daemon) Drill(name string, hold time.Duration) (*control.DrillReport, e
 	if watch != nil {
 		r.GARPs, r.FirstGARPMS = watch.Seen(start)
 	}
-	if after, ok := d.syncSeen(); ok && observed {
+	if after, ok := syncSeen(cs); ok && observed {
 		r.SyncPeerConn = after - syncBefore
 	}
 	return r, nil
 }
 
-// syncSeen is how many connections the sync observer has seen, if it
+// syncSeen is how many connections cs's observer has seen, if it
 // observes.
-func (d *Daemon) syncSeen() (uint64, bool) {
-	cs := d.connSync.Load()
+func syncSeen(cs *connSync) (uint64, bool) {
 	if cs == nil {
 		return 0, false
 	}
