@@ -53,28 +53,43 @@ func Listen(path string) (net.Listener, error) {
 	return l, nil
 }
 
-// Serve answers requests on l with h until l is closed or ctx ends.
+// Serve answers requests on l with h until l is closed or ctx ends. It
+// holds at most 32 connections; one has 5 s to send its request and 2 min
+// for the whole exchange (a drill waits for the takeover).
 func Serve(ctx context.Context, l net.Listener, h Handler, log *slog.Logger) {
-	stop := context.AfterFunc(ctx, func() { l.Close() })
-	defer stop()
-	for {
-		c, err := l.Accept()
-		if err != nil {
-			if !errors.Is(err, net.ErrClosed) {
-				log.Error("control socket", "err", err)
-			}
-			return
-		}
-		go handle(c, h, log)
-	}
+	serveWith(ctx, l, h, log, defaultLimits)
 }
 
-func handle(c net.Conn, h Handler, log *slog.Logger) {
+func serveWith(ctx context.Context, l net.Listener, h Handler, log *slog.Logger, lim limits) {
+	stop := context.AfterFunc(ctx, func() { l.Close() })
+	defer stop()
+	set := &connSet{max: lim.maxConns}
+	var logged time.Time
+	acceptLoop(ctx, l, log, func(c net.Conn) {
+		t, evicted, ok := set.admit(c)
+		if !ok {
+			c.Close()
+		}
+		if (evicted || !ok) && time.Since(logged) >= logEvery {
+			open, evicted, refused := set.counts()
+			logged = time.Now()
+			log.Warn("control socket: connection cap reached; idle connections evicted, the rest refused",
+				"max", lim.maxConns, "open", open, "evicted", evicted, "refused", refused)
+		}
+		if ok {
+			go handle(t, set, h, log, lim)
+		}
+	})
+}
+
+func handle(c *trackedConn, set *connSet, h Handler, log *slog.Logger, lim limits) {
 	defer c.Close()
-	c.SetDeadline(time.Now().Add(2 * time.Minute)) // a drill waits for the takeover
+	c.SetDeadline(time.Now().Add(lim.requestWait))
 	var req Request
 	reply := Reply{OK: true}
 	line, err := bufio.NewReaderSize(&limitReader{c, requestLimit}, requestLimit).ReadBytes('\n')
+	set.busy(c)
+	c.SetDeadline(time.Now().Add(lim.exchange))
 	if err == nil {
 		err = json.Unmarshal(line, &req)
 	}
