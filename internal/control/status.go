@@ -15,6 +15,20 @@ type Status struct {
 	Instances      []Instance `json:"instances"`
 	Services       []Service  `json:"virtual_servers,omitempty"`
 	Sync           *Sync      `json:"connection_sync,omitempty"`
+	// IPVSDrift is every outside change to the IPVS table lvsd mended,
+	// those of services it does not know included.
+	IPVSDrift *IPVSDrift `json:"ipvs_drift,omitempty"`
+}
+
+// IPVSDrift is what lvsd found changed in the kernel's IPVS table behind
+// its back (ipvsadm by hand, another tool) and mended: the kernel differed
+// from what lvsd had last applied, with no health change or reload in
+// between.
+type IPVSDrift struct {
+	Count   uint64    `json:"count"`              // passes that found the table changed
+	Ops     uint64    `json:"ops"`                // operations they took to mend it
+	Last    time.Time `json:"last,omitzero"`      // when the last one was mended
+	LastOps []string  `json:"last_ops,omitempty"` // its operations, the first few
 }
 
 // Instance is one VRRP instance.
@@ -57,6 +71,7 @@ type Service struct {
 	SorryActive bool         `json:"sorry_server_active"`
 	QuorumMet   bool         `json:"quorum_met"`
 	RealServers []RealServer `json:"real_servers"`
+	IPVSDrift   *IPVSDrift   `json:"ipvs_drift,omitempty"` // outside changes to this service, mended
 }
 
 // RealServer is one real server of a service with its health.

@@ -36,12 +36,13 @@ var (
 	mSyncErrors  = desc("sync_malformed_total", "Malformed sync datagrams, by kind.", "kind")
 	mReloads     = desc("reloads_total", "Reloads, by result.", "result")
 	mUp          = desc("up", "1: the daemon answers.")
+	mIPVSDrift   = desc("ipvs_drift_total", "Times the IPVS table was found changed outside lvsd (ipvsadm, another tool) and mended.")
 	stateNumbers = map[string]float64{"INIT": 0, "BACKUP": 1, "MASTER": 2, "FAULT": 3}
 )
 
 func (m metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{mVRRPState, mVRRPMaster, mVRRPPrio, mVRRPTrans, mVRRPSent, mVRRPRecv, mVRRPDrops,
-		mRSUp, mRSTrans, mRSLatency, mSvcQuorum, mSvcConns, mSvcRate, mSyncMsgs, mSyncConns, mSyncErrors, mReloads, mUp} {
+		mRSUp, mRSTrans, mRSLatency, mSvcQuorum, mSvcConns, mSvcRate, mSyncMsgs, mSyncConns, mSyncErrors, mReloads, mUp, mIPVSDrift} {
 		ch <- d
 	}
 }
@@ -86,6 +87,7 @@ func (m metrics) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	m.kernelStats(gauge)
+	m.ipvsDrift(counter)
 	if cs := s.Sync; cs != nil && cs.Observed != nil {
 		for _, p := range cs.Observed.Peers {
 			counter(mSyncMsgs, float64(p.Messages), p.Address)
@@ -132,4 +134,20 @@ func (m metrics) kernelStats(gauge func(*prometheus.Desc, float64, ...string)) {
 			gauge(mSvcRate, float64(v), name, kind)
 		}
 	}
+}
+
+// ipvsDrift counts the outside changes to the IPVS table the director
+// mended; none without a director (no virtual servers, no table).
+func (m metrics) ipvsDrift(counter func(*prometheus.Desc, float64, ...string)) {
+	m.d.mu.Lock()
+	dir := m.d.director
+	m.d.mu.Unlock()
+	if dir == nil {
+		return
+	}
+	var n uint64
+	if dr := dir.Drift(); dr != nil {
+		n = dr.Count
+	}
+	counter(mIPVSDrift, float64(n))
 }

@@ -37,6 +37,7 @@ type Director struct {
 	services []*dirService
 	servers  map[healthcheck.Key]*dirServer
 	dirty    chan struct{} // coalesces reconciles
+	drift    drift
 }
 
 type dirService struct {
@@ -299,6 +300,12 @@ func (d *Director) reconcile() {
 	start := time.Now()
 	ops, err := d.rec.Apply(desired)
 	d.logOps(ops)
+	d.mu.Lock()
+	drifted := d.drift.note(desired, ops, err, d.configured, time.Now())
+	d.mu.Unlock()
+	if drifted {
+		d.log.Warn("IPVS table changed outside lvsd; mended", "ops", len(ops), "first", ops[0].String())
+	}
 	if err != nil {
 		d.log.Error("IPVS reconcile; retrying in 5s", "err", err)
 		time.AfterFunc(5*time.Second, d.wake)
@@ -340,6 +347,7 @@ func (d *Director) Status() []control.Service {
 			Forwarding: s.cfg.Forwarding.String(), Quorum: s.vs.Quorum, Healthy: s.vs.HealthyWeight(),
 			SorryActive: s.quorum.Down() && s.vs.Sorry != nil,
 			QuorumMet:   !s.quorum.Down(), // with hysteresis, as the table has it
+			IPVSDrift:   copyDrift(d.drift.services[s.cfg.Service.Key()]),
 		}
 		for _, rs := range s.cfg.RealServers {
 			srv := d.servers[serverKey(s.cfg, rs)]
@@ -384,6 +392,17 @@ func (d *Director) ServiceNames() map[ipvs.ServiceKey]string {
 		names[s.cfg.Service.Key()] = s.cfg.Name
 	}
 	return names
+}
+
+// configured tells whether k is the key of a configured service. d.mu is
+// held.
+func (d *Director) configured(k ipvs.ServiceKey) bool {
+	for _, s := range d.services {
+		if s.cfg.Service.Key() == k {
+			return true
+		}
+	}
+	return false
 }
 
 // checkStatus is a check's state, once the checks run. d.mu is held.
