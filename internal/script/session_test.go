@@ -129,7 +129,9 @@ func TestRefClose(t *testing.T) {
 	ref := NewRef(runner(t))
 	done := make(chan error, 1)
 	pidfile := filepath.Join(t.TempDir(), "script.pid")
-	go func() { done <- ref.Run(context.Background(), []string{"/bin/sh", "-c", "echo $$ > " + pidfile + "; exec sleep 300"}) }()
+	go func() {
+		done <- ref.Run(context.Background(), []string{"/bin/sh", "-c", "echo $$ > " + pidfile + "; exec sleep 300"})
+	}()
 	for end := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
 		if b, _ := os.ReadFile(pidfile); len(b) > 0 && b[len(b)-1] == '\n' {
 			break
