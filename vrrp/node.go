@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // NodeDeps are every OS seam a Node acts through, in one place: the real
@@ -68,6 +69,8 @@ type Node struct {
 	parent   context.Context    // its end stops the node, in order
 	ctx      context.Context    // the node's own: ended by the stop, after the instances
 	cancel   context.CancelFunc // ends ctx
+	scripts  context.Context    // the notify scripts': ended by the stop after StopScriptGrace
+	kill     context.CancelFunc // ends scripts
 	wg       sync.WaitGroup
 	stopOnce sync.Once
 
@@ -82,6 +85,7 @@ type Node struct {
 	stopGroups context.CancelFunc
 	trackers   map[string]*scriptTrack
 	stopWatch  context.CancelFunc
+	retired    []*Notifier // of stopped instances, scripts maybe still running, in stop order
 
 	sockMu     sync.Mutex // also taken by the interface watch
 	sockets    map[socketKey]*Socket
@@ -103,7 +107,7 @@ type running struct {
 	src      netip.Addr
 	notifier *Notifier
 	stop     context.CancelFunc
-	done     chan struct{} // closed once it stopped and its notifier ran dry
+	done     chan struct{} // closed once it stopped: it resigned, its scripts may run on
 }
 
 // NewNode makes an empty node; Apply gives it instances. When ctx ends,
@@ -119,16 +123,19 @@ func NewNode(ctx context.Context, deps NodeDeps) *Node {
 	// take trackers, groups and sockets away from instances still
 	// sending their last adverts and running their stop scripts.
 	n.ctx, n.cancel = context.WithCancel(context.WithoutCancel(ctx))
+	n.scripts, n.kill = context.WithCancel(context.WithoutCancel(ctx))
 	n.tracked.Store(&trackedBy{})
 	context.AfterFunc(ctx, n.Stop)
 	return n
 }
 
 // Stop stops everything in order and waits for it: the instances resign
-// (priority 0) and drop their VIPs one at a time in configured order, each
-// stop script running before the next instance stops; then trackers, sync
-// groups and the interface watch end, and the sockets close. It is safe
-// to call more than once, and from several goroutines.
+// (priority 0) and drop their VIPs one at a time in configured order,
+// none waiting for a script; the stop scripts run one at a time in that
+// order meanwhile, and what still runs StopScriptGrace after the last
+// resignation is killed with its session; then trackers, sync groups and
+// the interface watch end, and the sockets close. It is safe to call more
+// than once, and from several goroutines.
 func (n *Node) Stop() {
 	n.stopOnce.Do(n.shutdown)
 }
@@ -142,7 +149,9 @@ func (n *Node) shutdown() {
 	for _, m := range n.instances { // none is left out of order; should one be
 		n.stopInstance(m)
 	}
+	retired := n.retired
 	n.mu.Unlock()
+	n.endScripts(retired)
 	n.cancel()
 	// Sockets close only now: the instances' last adverts went through them.
 	n.sockMu.Lock()
@@ -322,7 +331,13 @@ func (n *Node) startInstance(ic Config, scripts map[string]TrackScript) error {
 		return err
 	}
 	m := &running{cfg: ic, src: src, done: make(chan struct{})}
-	m.notifier = NewNotifier(ic.Name, ic.Notify, n.deps.Runner, n.log)
+	m.notifier = NewNotifier(n.scripts, ic.Name, ic.Notify, n.deps.Runner, n.log)
+	for i := len(n.retired) - 1; i >= 0; i-- {
+		if n.retired[i].name == ic.Name { // a replaced instance: its old scripts first
+			m.notifier.After(n.retired[i].Done())
+			break
+		}
+	}
 	group := n.groupOf(ic.Name)
 	m.in = NewInstance(ic, Deps{
 		Transport:    sock.Transport(src, ic.UnicastPeers),
@@ -335,7 +350,7 @@ func (n *Node) startInstance(ic Config, scripts map[string]TrackScript) error {
 		Log:          n.log,
 	})
 	if err := sock.Register(ic.VRID, m.in, len(ic.UnicastPeers) == 0); err != nil {
-		m.notifier.Stop()
+		m.notifier.Close()
 		return fmt.Errorf("instance %s: %w", ic.Name, err)
 	}
 	// Only a registered instance joins its group: the group waits on its
@@ -347,7 +362,7 @@ func (n *Node) startInstance(ic Config, scripts map[string]TrackScript) error {
 	m.stop = cancel
 	n.wg.Go(func() {
 		m.in.Run(ctx)
-		m.notifier.Stop() // runs the stop script before the stop goes on
+		m.notifier.Close() // the stop script is queued: it runs on its own
 		close(m.done)
 	})
 	n.instances[ic.Name] = m
@@ -405,9 +420,35 @@ func (n *Node) updateInstance(m *running, ic Config, scripts map[string]TrackScr
 	return nil
 }
 
-// stopInstance stops one instance (it resigns and drops its VIPs) and
-// waits for its stop script. n.mu is held.
+// endScripts waits for the notifiers of the stopped instances at most
+// StopScriptGrace in all, then kills the scripts still running and waits
+// for the kill (the runner's, bounded).
+func (n *Node) endScripts(retired []*Notifier) {
+	if len(retired) > 0 {
+		grace := time.NewTimer(StopScriptGrace)
+		select {
+		case <-retired[len(retired)-1].Done(): // each ends after the one before
+		case <-grace.C:
+			n.log.Warn("notify scripts still running at stop: killed", "grace", StopScriptGrace)
+		}
+		grace.Stop()
+	}
+	n.kill()
+	for _, nt := range retired {
+		<-nt.Done()
+	}
+}
+
+// stopInstance stops one instance: it resigns (priority 0) and drops its
+// VIPs. Its scripts, its stop script last, run on after those of the
+// instances stopped before it; nothing here waits for them, so a hung
+// script holds up neither the next instance nor a reload. n.mu is held.
 func (n *Node) stopInstance(m *running) {
+	n.retired = slices.DeleteFunc(n.retired, (*Notifier).Finished)
+	if k := len(n.retired); k > 0 {
+		m.notifier.After(n.retired[k-1].Done())
+	}
+	n.retired = append(n.retired, m.notifier)
 	m.stop()
 	<-m.done
 	n.sockMu.Lock()

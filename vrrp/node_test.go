@@ -304,8 +304,8 @@ func TestNodeRecreatedInterfaceMovesSource(t *testing.T) {
 	})
 }
 
-// slowRunner is a script runner whose scripts take a second, recording
-// the order they start in and how many ran at once.
+// slowRunner is a script runner whose scripts take half a second,
+// recording the order they start in and how many ran at once.
 type slowRunner struct {
 	mu        sync.Mutex
 	cur, peak int
@@ -318,16 +318,17 @@ func (r *slowRunner) Run(ctx context.Context, argv []string) error {
 	r.peak = max(r.peak, r.cur)
 	r.order = append(r.order, argv[0])
 	r.mu.Unlock()
-	time.Sleep(time.Second)
+	time.Sleep(500 * time.Millisecond) // both end within StopScriptGrace
 	r.mu.Lock()
 	r.cur--
 	r.mu.Unlock()
 	return nil
 }
 
-// The stop takes instances down one at a time in configured order: each
-// resigns and its stop script runs before the next one resigns, so stop
-// scripts that share state (a firewall, a route) never race.
+// The stop takes instances down one at a time in configured order, and
+// their stop scripts run one at a time in that order, so stop scripts that
+// share state (a firewall, a route) never race; the resignations do not
+// wait for the scripts (TestNodeStopNeverWaitsOnScripts).
 func TestNodeStopIsSerial(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		h := vrrptest.NewHost("dir-a")

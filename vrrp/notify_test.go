@@ -57,7 +57,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 func TestNotifyOrder(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := &scriptedRunner{}
-		n := NewNotifier("VI_1", Notify{
+		n := NewNotifier(t.Context(), "VI_1", Notify{
 			Master: []string{"/bin/on-state", "m"},
 			Backup: []string{"/bin/on-state", "b"},
 			Stop:   []string{"/bin/on-state", "s"},
@@ -65,7 +65,8 @@ func TestNotifyOrder(t *testing.T) {
 		for _, s := range []State{Backup, Master, Fault, Backup, Initialize} {
 			n.Notify(Event{Instance: "VI_1", To: s})
 		}
-		n.Stop() // drains: the stop script runs before Stop returns
+		n.Close() // drains: the stop script runs before the notifier ends
+		<-n.Done()
 		want := []string{
 			"/bin/on-state b BACKUP VI_1",
 			"/bin/on-state m MASTER VI_1",
@@ -82,7 +83,7 @@ func TestNotifyOrder(t *testing.T) {
 func TestNotifyTimeout(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		r := &scriptedRunner{hang: true}
-		n := NewNotifier("VI_1", Notify{Master: []string{"/bin/m"}, Backup: []string{"/bin/b"}}, r, quiet)
+		n := NewNotifier(t.Context(), "VI_1", Notify{Master: []string{"/bin/m"}, Backup: []string{"/bin/b"}}, r, quiet)
 		n.Notify(Event{Instance: "VI_1", To: Master})
 		n.Notify(Event{Instance: "VI_1", To: Backup})
 		time.Sleep(NotifyTimeout - time.Second)
@@ -95,7 +96,8 @@ func TestNotifyTimeout(t *testing.T) {
 		if got := r.argvs(); len(got) != 2 || got[1] != "/bin/b BACKUP VI_1" {
 			t.Errorf("after the timeout: %q", got)
 		}
-		n.Stop() // the second script times out too
+		n.Close()
+		<-n.Done() // the second script times out too
 	})
 }
 

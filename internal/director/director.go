@@ -236,7 +236,8 @@ func (d *Director) Run(ctx context.Context, runner healthcheck.Runner) error {
 		}
 	}
 	d.mu.Unlock()
-	go d.runNotify(ctx, runner)
+	notified := make(chan struct{})
+	go func() { d.runNotify(ctx, runner); close(notified) }()
 	d.reconcile()
 	resync := time.NewTicker(resyncEvery)
 	defer resync.Stop()
@@ -244,6 +245,7 @@ func (d *Director) Run(ctx context.Context, runner healthcheck.Runner) error {
 		select {
 		case <-ctx.Done():
 			d.mon.Wait()
+			<-notified // a script running is killed: the runner returns once it is
 			return nil
 		case <-d.dirty:
 			d.reconcile()
@@ -321,7 +323,9 @@ func (d *Director) logOps(ops []ipvs.Op) {
 	}
 }
 
-// runNotify runs notify_up/notify_down scripts one at a time, in order.
+// runNotify runs notify_up/notify_down scripts one at a time, in order,
+// apart from the checks and the reconcile: none waits for a script. When
+// ctx ends the script running is killed and the rest are dropped.
 func (d *Director) runNotify(ctx context.Context, runner healthcheck.Runner) {
 	for {
 		select {

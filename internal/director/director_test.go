@@ -142,3 +142,47 @@ func equalMaps(a, b map[string]bool) bool {
 	}
 	return true
 }
+
+// killedRunner runs every script until ctx ends, then takes kill to
+// kill it, as the daemon's runner does (SIGTERM, grace, SIGKILL).
+type killedRunner struct {
+	kill    time.Duration
+	started chan []string
+}
+
+func (r *killedRunner) Run(ctx context.Context, argv []string) error {
+	r.started <- argv
+	<-ctx.Done()
+	time.Sleep(r.kill)
+	return ctx.Err()
+}
+
+// A notify_up/notify_down script that hangs holds up no reconcile; at the
+// end Run returns only once the runner has killed it, so nothing of it
+// outlives lvsd.
+func TestDirectorNotifyNeverHoldsRun(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		fake := ipvs.NewFake()
+		noCheck := rs("192.0.2.21", 1)
+		noCheck.Check = nil
+		d, err := New(webConfig(1, 0, noCheck), fake, nil, quiet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := &killedRunner{kill: 500 * time.Millisecond, started: make(chan []string, 1)}
+		d.notify <- []string{"/bin/rs-event", "up", "UP", "192.0.2.21:80"}
+		ctx, cancel := context.WithCancel(context.Background())
+		ended := make(chan time.Time, 1)
+		go func() { d.Run(ctx, r); ended <- time.Now() }()
+		<-r.started
+		synctest.Wait()
+		if entries, _ := fake.Services(); len(entries) != 1 {
+			t.Errorf("with a notify script hanging the table is %v, want the service", entries)
+		}
+		stop := time.Now()
+		cancel()
+		if got := (<-ended).Sub(stop); got != r.kill {
+			t.Errorf("Run returned %s after the end, want %s: once the script is killed", got, r.kill)
+		}
+	})
+}

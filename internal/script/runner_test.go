@@ -13,18 +13,11 @@ import (
 )
 
 func TestScriptRunner(t *testing.T) {
-	me, err := currentUserName()
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := NewRunner(me)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := runner(t)
 	if err := r.Run(context.Background(), []string{"/bin/true"}); err != nil {
 		t.Errorf("true: %v", err)
 	}
-	err = r.Run(context.Background(), []string{"/bin/sh", "-c", "echo broken >&2; exit 3"})
+	err := r.Run(context.Background(), []string{"/bin/sh", "-c", "echo broken >&2; exit 3"})
 	if err == nil || !strings.Contains(err.Error(), "exit status 3: broken") {
 		t.Errorf("failing script: %v, want exit status 3 with its output", err)
 	}
@@ -36,16 +29,12 @@ func TestScriptRunner(t *testing.T) {
 // A script that hangs is killed with every process it started: nothing of
 // it outlives the timeout.
 func TestScriptRunnerKillsProcessGroup(t *testing.T) {
-	me, _ := currentUserName()
-	r, err := NewRunner(me)
-	if err != nil {
-		t.Fatal(err)
-	}
+	r := runner(t)
 	pidfile := filepath.Join(t.TempDir(), "child.pid")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second) // long enough for a loaded machine to start the child
 	defer cancel()
 	script := "trap '' TERM; sleep 60 & echo $! > " + pidfile + "; wait"
-	err = r.Run(ctx, []string{"/bin/sh", "-c", script})
+	err := r.Run(ctx, []string{"/bin/sh", "-c", script})
 	if err == nil || !strings.Contains(err.Error(), "killed after timeout") {
 		t.Fatalf("hung script: %v", err)
 	}
