@@ -83,8 +83,8 @@ type SocketStatus struct {
 	Interface   string
 	IPv6        bool
 	UnknownVRID uint64
-	KernelDrops uint64 // 0 also when the conn cannot tell (see DropsErr)
-	DropsErr    error  // why KernelDrops could not be read, if it could not
+	KernelDrops uint64 // 0 also when the conn cannot tell (a fake)
+	DropsErr    error  // why the raw socket's drops could not be read
 	Reopens     uint64
 }
 
@@ -93,6 +93,9 @@ func (s *Socket) Status() SocketStatus {
 	st := SocketStatus{Interface: s.name, IPv6: s.v6, UnknownVRID: s.Unknown.Load(), Reopens: s.Reopens.Load()}
 	c, _ := s.current()
 	n, err := connDrops(c)
+	if errors.Is(err, errors.ErrUnsupported) {
+		err = nil
+	}
 	st.KernelDrops, st.DropsErr = s.dropsBefore.Load()+n, err
 	return st
 }

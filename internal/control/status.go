@@ -15,6 +15,22 @@ type Status struct {
 	Instances      []Instance `json:"instances"`
 	Services       []Service  `json:"virtual_servers,omitempty"`
 	Sync           *Sync      `json:"connection_sync,omitempty"`
+	Sockets        []Socket   `json:"sockets,omitempty"`
+}
+
+// Socket is one VRRP socket (an interface and address family, shared by
+// its instances) with what it received that no instance counts.
+type Socket struct {
+	Interface string `json:"interface"`
+	Family    string `json:"family"` // "ipv4" or "ipv6"
+	// UnknownVRID counts adverts for a VRID no instance here runs: a
+	// peer configured with another VRID, or another cluster on the link.
+	UnknownVRID uint64 `json:"unknown_vrid"`
+	// KernelDrops counts packets the kernel dropped before lvsd read
+	// them (the socket's receive buffer was full), across reopens.
+	KernelDrops      uint64 `json:"kernel_drops"`
+	KernelDropsError string `json:"kernel_drops_error,omitempty"` // why they could not be read
+	Reopens          uint64 `json:"reopens"`
 }
 
 // Instance is one VRRP instance.
