@@ -79,7 +79,7 @@ vrrp "VI_1" {
 		}
 		for name, v := range map[string]float64{
 			"lvsd_vrrp_socket_unknown_vrid_total family=ipv4 interface=lo ": float64(ost.Sent),
-			"lvsd_vrrp_socket_kernel_drops_total family=ipv4 interface=lo ":  0,
+			"lvsd_vrrp_socket_kernel_drops_total family=ipv4 interface=lo ": 0,
 		} {
 			if g, ok := got[name]; !ok || g != v {
 				t.Errorf("%s= %v (present %t), want %v", name, g, ok, v)
