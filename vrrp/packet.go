@@ -100,9 +100,9 @@ const (
 // in an IP packet of at most maxPacket bytes (the interface's MTU: an
 // advert is never fragmented), and never more than MaxAdvertAddrs. As
 // keepalived does, an instance with more VIPs holds all of them but lists
-// only the first AdvertAddrLimit: the list is informative (RFC 5798 §6.4.2
-// compares only its count, and lvsd not even that), the election is not
-// in it.
+// only the first AdvertAddrLimit: the list is informative (RFC 5798 §7.1:
+// a receiver MAY compare it with its own and then only logs a mismatch;
+// lvsd does not compare it), the election does not depend on it.
 func AdvertAddrLimit(v Version, v6 bool, maxPacket int) int {
 	if maxPacket <= 0 || maxPacket > MaxIPPacket {
 		maxPacket = MaxIPPacket
