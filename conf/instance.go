@@ -1,6 +1,7 @@
 package conf
 
 import (
+	"fmt"
 	"math"
 	"net/netip"
 	"time"
@@ -90,6 +91,7 @@ func (d *decoder) instance(b *hcl.Block) *instanceSrc {
 		if v6 && c.Version == vrrp.V2 {
 			d.errorf(a.rng("version"), "VRRP v2 is IPv4 only", "RFC 3768 has no IPv6; set version = 3 for IPv6 virtual IPs")
 		}
+		d.advertLimit(a, &c)
 	}
 	if a.str("auth_pass", &c.AuthPass) {
 		switch {
@@ -121,6 +123,34 @@ func (d *decoder) instance(b *hcl.Block) *instanceSrc {
 		nb.argv("stop", &c.Notify.Stop)
 	}
 	return &instanceSrc{cfg: c, a: a, block: b}
+}
+
+// typicalMTU is the MTU advertLimit assumes: check does not know the
+// interface's; lvsd run fits each advert to the real one.
+const typicalMTU = 1500
+
+// advertLimit warns when an advert cannot list every VIP: its address
+// count is 8 bits (RFC 5798 §5.2.5) and it must fit in one packet. The
+// instance still holds them all; as keepalived does, the advert lists
+// the first ones (vrrp.AdvertAddrLimit). A warning, not an error: the
+// list is informative and the election does not depend on it.
+func (d *decoder) advertLimit(a attrs, c *vrrp.Config) {
+	n, v6 := len(c.VIPs), c.IPv6()
+	limit := vrrp.AdvertAddrLimit(c.Version, v6, vrrp.MaxIPPacket)
+	why := "an advert counts its addresses in 8 bits (RFC 5798 §5.2.5)"
+	if l := vrrp.AdvertAddrLimit(c.Version, v6, typicalMTU); l < limit {
+		limit, why = l, fmt.Sprintf("that is what fits in one advert on an interface with MTU %d", typicalMTU)
+	}
+	if n <= limit {
+		return
+	}
+	rng := a.rng("virtual_ips")
+	if exprs, _ := a.list("virtual_ips"); len(exprs) > limit {
+		rng = exprs[limit].Range() // the first one left out
+	}
+	d.warnf(rng, fmt.Sprintf("Only the first %d of %d virtual IPs are advertised", limit, n),
+		"%s; the instance holds all %d while master, but its adverts list only the first %d, as keepalived's do (move the others to virtual_ips_excluded to say so)",
+		why, n, limit)
 }
 
 // advertInterval checks the interval against what the version can carry.

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"syscall"
@@ -62,6 +63,13 @@ type hostProblem struct{}
 func IsHostProblem(diag *hcl.Diagnostic) bool {
 	_, ok := diag.Extra.(hostProblem)
 	return ok
+}
+
+// RefusesRun reports whether diags keep a file from running (`lvsd run`
+// and a reload): an error, or a problem of this host. Other warnings are
+// shown and the file runs.
+func RefusesRun(diags hcl.Diagnostics) bool {
+	return diags.HasErrors() || slices.ContainsFunc(diags, IsHostProblem)
 }
 
 func (d *decoder) hostWarnf(rng hcl.Range, summary, detail string, args ...any) {

@@ -3,9 +3,11 @@ package vrrp
 import (
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 
 	"github.com/mdlayher/arp"
 	"github.com/mdlayher/ethernet"
@@ -87,27 +89,27 @@ func prefixNet(p netip.Prefix) *net.IPNet {
 
 // LinkAnnouncer sends gratuitous ARP (request form, sender = target = VIP,
 // to broadcast) for IPv4 VIPs and unsolicited, overriding neighbour
-// advertisements to all-nodes (RFC 4861 §7.2.6) for IPv6 VIPs.
+// advertisements to all-nodes (RFC 4861 §7.2.6) for IPv6 VIPs. It keeps
+// one socket per interface and kind between bursts.
 type LinkAnnouncer struct {
 	mu   sync.Mutex
-	arps map[string]*arpConn
-	ndps map[string]*ndpConn
+	arps map[string]*linkConn[*arp.Client]
+	ndps map[string]*linkConn[*ndp.Conn]
+	// Retries counts sends that failed and went through on a new socket.
+	Retries atomic.Uint64
 }
 
-// arpConn and ndpConn are bound to the interface index they opened on: an
-// interface deleted and created again under its name needs new ones.
-type arpConn struct {
+// linkConn is a socket bound to the interface index it opened on: an
+// interface deleted and created again under its name needs a new one.
+type linkConn[C io.Closer] struct {
 	index int
-	c     *arp.Client
-}
-
-type ndpConn struct {
-	index int
-	c     *ndp.Conn
+	c     C
 }
 
 var allNodes = netip.MustParseAddr("ff02::1")
 
+// Announce sends one announcement for each of ips; one that fails does
+// not hold back the others.
 func (l *LinkAnnouncer) Announce(ifname string, ips []netip.Addr) error {
 	ifi, err := net.InterfaceByName(ifname)
 	if err != nil {
@@ -125,66 +127,81 @@ func (l *LinkAnnouncer) Announce(ifname string, ips []netip.Addr) error {
 }
 
 func (l *LinkAnnouncer) garp(ifi *net.Interface, ip netip.Addr) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	ac := l.arps[ifi.Name]
-	if ac != nil && ac.index != ifi.Index {
-		ac.c.Close()
-		delete(l.arps, ifi.Name)
-		ac = nil
-	}
-	if ac == nil {
-		c, err := arp.Dial(ifi)
-		if err != nil {
-			return fmt.Errorf("ARP socket on %s: %w", ifi.Name, err)
-		}
-		if l.arps == nil {
-			l.arps = map[string]*arpConn{}
-		}
-		ac = &arpConn{ifi.Index, c}
-		l.arps[ifi.Name] = ac
-	}
-	c := ac.c
 	p, err := arp.NewPacket(arp.OperationRequest, ifi.HardwareAddr, ip, ethernet.Broadcast, ip)
 	if err != nil {
 		return err
 	}
-	if err := c.WriteTo(p, ethernet.Broadcast); err != nil {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.arps == nil {
+		l.arps = map[string]*linkConn[*arp.Client]{}
+	}
+	err = sendOn(l, l.arps, ifi, arp.Dial, func(c *arp.Client) error { return c.WriteTo(p, ethernet.Broadcast) })
+	if err != nil {
 		return fmt.Errorf("gratuitous ARP for %s on %s: %w", ip, ifi.Name, err)
 	}
 	return nil
 }
 
 func (l *LinkAnnouncer) unsolicitedNA(ifi *net.Interface, ip netip.Addr) error {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	nc := l.ndps[ifi.Name]
-	if nc != nil && nc.index != ifi.Index {
-		nc.c.Close()
-		delete(l.ndps, ifi.Name)
-		nc = nil
-	}
-	if nc == nil {
-		c, _, err := ndp.Listen(ifi, ndp.LinkLocal)
-		if err != nil {
-			return fmt.Errorf("NDP socket on %s: %w", ifi.Name, err)
-		}
-		if l.ndps == nil {
-			l.ndps = map[string]*ndpConn{}
-		}
-		nc = &ndpConn{ifi.Index, c}
-		l.ndps[ifi.Name] = nc
-	}
-	c := nc.c
 	na := &ndp.NeighborAdvertisement{
 		Override:      true,
 		TargetAddress: ip,
 		Options:       []ndp.Option{&ndp.LinkLayerAddress{Direction: ndp.Target, Addr: ifi.HardwareAddr}},
 	}
-	if err := c.WriteTo(na, nil, allNodes); err != nil {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.ndps == nil {
+		l.ndps = map[string]*linkConn[*ndp.Conn]{}
+	}
+	open := func(ifi *net.Interface) (*ndp.Conn, error) {
+		c, _, err := ndp.Listen(ifi, ndp.LinkLocal)
+		return c, err
+	}
+	err := sendOn(l, l.ndps, ifi, open, func(c *ndp.Conn) error { return c.WriteTo(na, nil, allNodes) })
+	if err != nil {
 		return fmt.Errorf("neighbour advertisement for %s on %s: %w", ip, ifi.Name, err)
 	}
 	return nil
+}
+
+// sendOn writes through the socket of ifi in conns, opening one if there
+// is none (or only one bound to an index that is gone). A write that
+// fails closes the socket and is tried once more on a new one: after the
+// interface went down, a packet socket holds a pending ENETDOWN (the
+// kernel sets sk_err when its device goes down) that its next send
+// returns though the link is up again, and the first announcement of the
+// next takeover must not be lost to it. l.mu is held.
+func sendOn[C io.Closer](l *LinkAnnouncer, conns map[string]*linkConn[C], ifi *net.Interface,
+	open func(*net.Interface) (C, error), write func(C) error) error {
+	for retried := false; ; retried = true {
+		lc := conns[ifi.Name]
+		if lc != nil && lc.index != ifi.Index {
+			lc.c.Close()
+			delete(conns, ifi.Name)
+			lc = nil
+		}
+		if lc == nil {
+			c, err := open(ifi)
+			if err != nil {
+				return fmt.Errorf("socket on %s: %w", ifi.Name, err)
+			}
+			lc = &linkConn[C]{ifi.Index, c}
+			conns[ifi.Name] = lc
+		}
+		err := write(lc.c)
+		if err == nil {
+			if retried {
+				l.Retries.Add(1)
+			}
+			return nil
+		}
+		lc.c.Close()
+		delete(conns, ifi.Name)
+		if retried {
+			return err
+		}
+	}
 }
 
 // Close releases the announcer's sockets.

@@ -81,18 +81,59 @@ func drop(r DropReason, format string, args ...any) error {
 	return &DropError{Reason: r, Detail: fmt.Sprintf(format, args...)}
 }
 
+// MaxAdvertAddrs is the most addresses an advert can list: its Count IPvX
+// Addr field is 8 bits (RFC 5798 §5.2.5, RFC 3768 §5.3.5).
+const MaxAdvertAddrs = 255
+
+// MaxIPPacket is the largest IP packet (the 16-bit Total Length of IPv4;
+// an IPv6 payload without a jumbogram has the same bound).
+const MaxIPPacket = 65535
+
+// IP header lengths of an advert: IPv4 without options, IPv6 without
+// extension headers (RFC 5798 §5.1).
+const (
+	ipv4HeaderLen = 20
+	ipv6HeaderLen = 40
+)
+
+// AdvertAddrLimit is how many addresses an advert of version v can list
+// in an IP packet of at most maxPacket bytes (the interface's MTU: an
+// advert is never fragmented), and never more than MaxAdvertAddrs. As
+// keepalived does, an instance with more VIPs holds all of them but lists
+// only the first AdvertAddrLimit: the list is informative (RFC 5798 §7.1:
+// a receiver MAY compare it with its own and then only logs a mismatch;
+// lvsd does not compare it), the election does not depend on it.
+func AdvertAddrLimit(v Version, v6 bool, maxPacket int) int {
+	if maxPacket <= 0 || maxPacket > MaxIPPacket {
+		maxPacket = MaxIPPacket
+	}
+	room, alen := maxPacket-ipv4HeaderLen-headerLen, 4
+	if v6 {
+		room, alen = maxPacket-ipv6HeaderLen-headerLen, 16
+	}
+	if v == V2 {
+		room -= authDataLen
+	}
+	return max(0, min(MaxAdvertAddrs, room/alen))
+}
+
 // Marshal encodes a for sending from src to dst. The addresses matter to
 // the v3 checksum, which covers the IP pseudo-header (RFC 5798 §5.2.8): a
-// unicast advert is encoded once per peer.
+// unicast advert is encoded once per peer. It lists at most the first
+// AdvertAddrLimit(…, MaxIPPacket) addresses; MarshalFit fits an MTU.
 func (a *Advert) Marshal(src, dst netip.Addr) ([]byte, error) {
+	return a.MarshalFit(src, dst, MaxIPPacket)
+}
+
+// MarshalFit is Marshal listing only the first addresses that fit in an
+// IP packet of maxPacket bytes (AdvertAddrLimit).
+func (a *Advert) MarshalFit(src, dst netip.Addr, maxPacket int) ([]byte, error) {
 	alen := 4
 	if src.Is6() {
 		alen = 16
 	}
-	if len(a.Addrs) > 255 {
-		return nil, fmt.Errorf("vrrp: %d addresses, at most 255 fit in an advert", len(a.Addrs))
-	}
-	n := headerLen + alen*len(a.Addrs)
+	addrs := a.Addrs[:min(len(a.Addrs), AdvertAddrLimit(a.Version, src.Is6(), maxPacket))]
+	n := headerLen + alen*len(addrs)
 	if a.Version == V2 {
 		if src.Is6() {
 			return nil, fmt.Errorf("vrrp: v2 is IPv4 only")
@@ -103,7 +144,7 @@ func (a *Advert) Marshal(src, dst netip.Addr) ([]byte, error) {
 	b[0] = byte(a.Version)<<4 | typeAdvert
 	b[1] = a.VRID
 	b[2] = a.Priority
-	b[3] = byte(len(a.Addrs))
+	b[3] = byte(len(addrs))
 	switch a.Version {
 	case V2:
 		secs := a.Interval / time.Second
@@ -122,7 +163,7 @@ func (a *Advert) Marshal(src, dst netip.Addr) ([]byte, error) {
 		return nil, fmt.Errorf("vrrp: unknown version %d", a.Version)
 	}
 	off := headerLen
-	for _, ip := range a.Addrs {
+	for _, ip := range addrs {
 		if ip.Is6() != src.Is6() || ip.Is4In6() {
 			return nil, fmt.Errorf("vrrp: address %s is not of the sender's family", ip)
 		}

@@ -61,6 +61,52 @@ type Socket struct {
 	multicast bool          // some instance here joins the VRRP group
 	Unknown   atomic.Uint64 // packets for a VRID no instance here has
 	Reopens   atomic.Uint64
+	// dropsBefore is the kernel drops of the openings reopen replaced:
+	// KernelDrops counts on across reopens.
+	dropsBefore atomic.Uint64
+}
+
+// A Conn may also tell its interface's MTU and the packets the kernel
+// dropped for it; the raw socket does, a fake need not.
+type (
+	mtuConn   interface{ MTU() int }
+	dropsConn interface {
+		KernelDrops() (uint64, error)
+	}
+)
+
+// SocketStatus is what one socket saw that no instance counts: adverts
+// for VRIDs nobody runs here (a misconfigured peer, or another cluster
+// on the link) and packets the kernel dropped before lvsd read them (its
+// receive buffer full: lvsd too slow, or a flood).
+type SocketStatus struct {
+	Interface   string
+	IPv6        bool
+	UnknownVRID uint64
+	KernelDrops uint64 // 0 also when the conn cannot tell (a fake)
+	DropsErr    error  // why the raw socket's drops could not be read
+	Reopens     uint64
+}
+
+// Status reports the socket's counters.
+func (s *Socket) Status() SocketStatus {
+	st := SocketStatus{Interface: s.name, IPv6: s.v6, UnknownVRID: s.Unknown.Load(), Reopens: s.Reopens.Load()}
+	c, _ := s.current()
+	n, err := connDrops(c)
+	if errors.Is(err, errors.ErrUnsupported) {
+		err = nil
+	}
+	st.KernelDrops, st.DropsErr = s.dropsBefore.Load()+n, err
+	return st
+}
+
+// connDrops is c's kernel drops, if it can tell them.
+func connDrops(c Conn) (uint64, error) {
+	dc, ok := c.(dropsConn)
+	if !ok {
+		return 0, errors.ErrUnsupported
+	}
+	return dc.KernelDrops()
 }
 
 // NewSocket opens the socket of interface ifname through open, which
@@ -144,6 +190,8 @@ func (s *Socket) reopen() error {
 		}
 	}
 	old := s.conn
+	dropped, _ := connDrops(old) // before the swap: Status never goes back
+	s.dropsBefore.Add(dropped)
 	s.conn = c
 	s.mu.Unlock()
 	s.Reopens.Add(1)
@@ -276,14 +324,21 @@ type socketTransport struct {
 	dsts []netip.Addr
 }
 
+// Send lists in the advert only the VIPs that fit in one packet on the
+// interface's MTU (at most 255): an advert is never fragmented, and more
+// VIPs than fit must not stop the adverts (the peer would take over too).
 func (t *socketTransport) Send(a *Advert) error {
+	c, _ := t.s.current()
+	mtu := MaxIPPacket
+	if m, ok := c.(mtuConn); ok {
+		mtu = m.MTU() // 0 (unknown): MarshalFit takes MaxIPPacket
+	}
 	var errs []error
 	for _, dst := range t.dsts {
-		b, err := a.Marshal(t.src, dst)
+		b, err := a.MarshalFit(t.src, dst, mtu)
 		if err != nil {
 			return err
 		}
-		c, _ := t.s.current()
 		if err := c.WritePacket(b, t.src, dst); err != nil {
 			errs = append(errs, fmt.Errorf("to %s: %w", dst, err))
 		}

@@ -26,6 +26,7 @@ func OpenSocket(ifname string, v6 bool) (*Socket, error) {
 // rawConn is the raw IP protocol 112 socket, bound to one interface index.
 type rawConn struct {
 	ifi *net.Interface
+	sc  syscall.RawConn // the socket's fd, for SIOCGIFMTU and its inode
 	c4  *ipv4.RawConn
 	c6  *ipv6.PacketConn
 }
@@ -56,9 +57,14 @@ func OpenRawConn(ifname string, v6 bool) (Conn, error) {
 		return nil, fmt.Errorf("vrrp: raw socket on %s: %w", ifname, err)
 	}
 	c := &rawConn{ifi: ifi}
-	if v6 {
+	if sc, ok := pc.(syscall.Conn); ok {
+		c.sc, err = sc.SyscallConn()
+	}
+	switch {
+	case err != nil:
+	case v6:
 		err = c.setup6(pc)
-	} else {
+	default:
 		err = c.setup4(pc)
 	}
 	if err != nil {
@@ -155,4 +161,57 @@ func (c *rawConn) WritePacket(b []byte, src, dst netip.Addr) error {
 		Dst:      dst.AsSlice(),
 	}
 	return c.c4.WriteTo(h, b, nil)
+}
+
+// withFd runs f on the socket's descriptor.
+func (c *rawConn) withFd(f func(fd int) error) error {
+	if c.sc == nil {
+		return errors.ErrUnsupported
+	}
+	var ferr error
+	if err := c.sc.Control(func(fd uintptr) { ferr = f(int(fd)) }); err != nil {
+		return err
+	}
+	return ferr
+}
+
+// MTU is the interface's MTU now (SIOCGIFMTU by name: it follows a
+// change), or 0 when it cannot be read; Socket fits adverts to it.
+func (c *rawConn) MTU() int {
+	var mtu int
+	c.withFd(func(fd int) error {
+		ifr, err := unix.NewIfreq(c.ifi.Name)
+		if err != nil {
+			return err
+		}
+		if err := unix.IoctlIfreq(fd, unix.SIOCGIFMTU, ifr); err != nil {
+			return err
+		}
+		mtu = int(ifr.Uint32())
+		return nil
+	})
+	return mtu
+}
+
+// KernelDrops is how many packets the kernel dropped for this socket
+// (its receive buffer full): the drops column of /proc/net/raw or
+// /proc/net/raw6, found by the socket's inode.
+func (c *rawConn) KernelDrops() (uint64, error) {
+	var ino uint64
+	err := c.withFd(func(fd int) error {
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			return err
+		}
+		ino = st.Ino
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("vrrp: socket inode: %w", err)
+	}
+	table := "/proc/net/raw"
+	if c.c6 != nil {
+		table = "/proc/net/raw6"
+	}
+	return procNetRawDrops(table, ino)
 }

@@ -32,11 +32,12 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	// `check` warns about what this host lacks; `run` cannot work without it.
-	if len(diags) > 0 {
+	if conf.RefusesRun(diags) {
 		conf.WriteDiagnostics(stderr, diags)
 		fmt.Fprintln(stderr, "lvsd run: this host does not match the configuration; nothing started")
 		return exitFail
 	}
+	conf.WriteDiagnostics(stderr, diags) // warnings about the file: it runs
 	level := new(slog.LevelVar)
 	level.Set(cfg.Global.LogLevel)
 	log := newLogger(cfg.Global, level, stderr)

@@ -132,7 +132,9 @@ func TestWriteStatus(t *testing.T) {
 		Instances: []Instance{{Name: "VI_1", VRID: 51, Interface: "eth0", Version: 3, State: "MASTER", Priority: 150,
 			EffectivePriority: 130, VIPs: []string{"192.0.2.100/24"}, Drops: map[string]uint64{"ttl": 2, "auth": 1},
 			Faults: []string{"eth1 down"}}},
-		Sync: &Sync{Instance: "VI_1", Daemons: []string{"master sync daemon (mcast=eth0)"}},
+		Sync:      &Sync{Instance: "VI_1", Daemons: []string{"master sync daemon (mcast=eth0)"}},
+		Sockets:   []Socket{{Interface: "eth0", Family: "ipv4", UnknownVRID: 4, KernelDrops: 2}, {Interface: "eth1", Family: "ipv4"}},
+		IPVSDrift: &IPVSDrift{Count: 1, Ops: 2, Last: time.Now(), LastOps: []string{"update-destination"}},
 		Services: []Service{{Name: "web", Service: "TCP 192.0.2.100:80", Scheduler: "wlc", Forwarding: "dr", Quorum: 1, Healthy: 3,
 			RealServers: []RealServer{{Address: "192.0.2.21:80", Weight: 3, Forwarding: "dr", Healthy: true, Check: "http"}}}},
 	})
@@ -142,6 +144,8 @@ func TestWriteStatus(t *testing.T) {
 		"connection sync (follows VI_1): master sync daemon (mcast=eth0)",
 		"virtual_server web: TCP 192.0.2.100:80 wlc dr (healthy weight 3, quorum 1)",
 		"192.0.2.21:80", "UP",
+		"socket eth0/ipv4: 4 adverts for VRIDs not run here, 2 dropped by the kernel",
+		"IPVS changed outside lvsd and mended 1 times (2 operations)",
 	} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("status lacks %q:\n%s", want, b.String())

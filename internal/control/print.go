@@ -35,6 +35,18 @@ func WriteStatus(w io.Writer, s *Status) {
 		}
 	}
 	fmt.Fprintln(w)
+	for _, so := range s.Sockets {
+		if so.UnknownVRID > 0 || so.KernelDrops > 0 || so.KernelDropsError != "" {
+			fmt.Fprintf(w, "\nsocket %s/%s: %d adverts for VRIDs not run here, %d dropped by the kernel", so.Interface, so.Family, so.UnknownVRID, so.KernelDrops)
+			if so.KernelDropsError != "" {
+				fmt.Fprintf(w, " (%s)", so.KernelDropsError)
+			}
+		}
+	}
+	if dr := s.IPVSDrift; dr != nil && dr.Count > 0 {
+		fmt.Fprintf(w, "\nIPVS changed outside lvsd and mended %d times (%d operations), last %s ago: %s\n",
+			dr.Count, dr.Ops, time.Since(dr.Last).Round(time.Second), strings.Join(dr.LastOps, "; "))
+	}
 	if cs := s.Sync; cs != nil {
 		follows := "no instance: master and backup daemons both run"
 		if cs.Instance != "" {

@@ -18,6 +18,7 @@ type Status struct {
 	// IPVSDrift is every outside change to the IPVS table lvsd mended,
 	// those of services it does not know included.
 	IPVSDrift *IPVSDrift `json:"ipvs_drift,omitempty"`
+	Sockets   []Socket   `json:"sockets,omitempty"`
 }
 
 // IPVSDrift is what lvsd found changed in the kernel's IPVS table behind
@@ -29,6 +30,21 @@ type IPVSDrift struct {
 	Ops     uint64    `json:"ops"`                // operations they took to mend it
 	Last    time.Time `json:"last,omitzero"`      // when the last one was mended
 	LastOps []string  `json:"last_ops,omitempty"` // its operations, the first few
+}
+
+// Socket is one VRRP socket (an interface and address family, shared by
+// its instances) with what it received that no instance counts.
+type Socket struct {
+	Interface string `json:"interface"`
+	Family    string `json:"family"` // "ipv4" or "ipv6"
+	// UnknownVRID counts adverts for a VRID no instance here runs: a
+	// peer configured with another VRID, or another cluster on the link.
+	UnknownVRID uint64 `json:"unknown_vrid"`
+	// KernelDrops counts packets the kernel dropped before lvsd read
+	// them (the socket's receive buffer was full), across reopens.
+	KernelDrops      uint64 `json:"kernel_drops"`
+	KernelDropsError string `json:"kernel_drops_error,omitempty"` // why they could not be read
+	Reopens          uint64 `json:"reopens"`
 }
 
 // Instance is one VRRP instance.

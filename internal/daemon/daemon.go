@@ -105,6 +105,7 @@ func New(ctx context.Context, cfg *conf.Config, host Host, opts Options) (*Daemo
 	if err != nil {
 		return nil, err
 	}
+	runner = runner.WithLog(opts.Log)
 	d := &Daemon{host: host, opts: opts, log: opts.Log, started: time.Now(), cfg: cfg, runner: script.NewRef(runner)}
 	if len(cfg.VirtualServers) > 0 {
 		if err := d.openDirector(cfg); err != nil {
@@ -204,6 +205,9 @@ func (d *Daemon) wait(g *errgroup.Group, ran bool) {
 	if dir != nil && flush {
 		dir.Flush()
 	}
+	// A check or track script still in its grace is killed now, with its
+	// session, so none outlives lvsd.
+	d.runner.Close()
 }
 
 // stop refuses further reloads and drills, stops the VRRP node (the
@@ -234,7 +238,7 @@ func (d *Daemon) Reload() ([]string, error) {
 	file := d.cfg.File
 	d.mu.Unlock()
 	cfg, diags := conf.Load(file)
-	if len(diags) > 0 {
+	if conf.RefusesRun(diags) {
 		d.reloadKO.Add(1)
 		var b strings.Builder
 		conf.WriteDiagnostics(&b, diags)
@@ -277,6 +281,7 @@ func (d *Daemon) apply(cfg *conf.Config, summary *[]string) error {
 		if err != nil {
 			return err
 		}
+		r = r.WithLog(d.log)
 		d.runner.Store(r) // every script from now on, checks and notify included
 		note("script_user %s", cfg.Global.ScriptUser)
 	}

@@ -9,7 +9,8 @@ import (
 // metrics exposes the daemon's state to Prometheus. It reads the same
 // snapshot as `lvsd status` at each scrape, so the two never disagree and
 // nothing in the domain packages is instrumented. Labels are bounded by
-// the configuration (instances, services, real servers, drop reasons) and
+// the configuration (instances, services, real servers, drop reasons,
+// socket interfaces) and
 // by the sync observer's peer cap.
 type metrics struct{ d *Daemon }
 
@@ -25,6 +26,8 @@ var (
 	mVRRPSent    = desc("vrrp_adverts_sent_total", "Adverts sent.", "instance")
 	mVRRPRecv    = desc("vrrp_adverts_received_total", "Adverts received and accepted.", "instance")
 	mVRRPDrops   = desc("vrrp_adverts_dropped_total", "Adverts dropped, by reason.", "instance", "reason")
+	mVRRPUnknown = desc("vrrp_socket_unknown_vrid_total", "Adverts received for a VRID no instance here runs, by socket.", "interface", "family")
+	mVRRPKDrops  = desc("vrrp_socket_kernel_drops_total", "Packets the kernel dropped on the VRRP socket before lvsd read them (receive buffer full).", "interface", "family")
 	mRSUp        = desc("real_server_up", "1 while the real server is healthy.", "service", "server")
 	mRSTrans     = desc("real_server_transitions_total", "Health changes since lvsd started.", "service", "server")
 	mRSLatency   = desc("real_server_check_latency_seconds", "Latency of the last check.", "service", "server")
@@ -42,7 +45,7 @@ var (
 
 func (m metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{mVRRPState, mVRRPMaster, mVRRPPrio, mVRRPTrans, mVRRPSent, mVRRPRecv, mVRRPDrops,
-		mRSUp, mRSTrans, mRSLatency, mSvcQuorum, mSvcConns, mSvcRate, mSyncMsgs, mSyncConns, mSyncErrors, mReloads, mUp, mIPVSDrift} {
+		mVRRPUnknown, mVRRPKDrops, mRSUp, mRSTrans, mRSLatency, mSvcQuorum, mSvcConns, mSvcRate, mSyncMsgs, mSyncConns, mSyncErrors, mReloads, mUp, mIPVSDrift} {
 		ch <- d
 	}
 }
@@ -75,6 +78,10 @@ func (m metrics) Collect(ch chan<- prometheus.Metric) {
 		for reason, n := range in.Drops {
 			counter(mVRRPDrops, float64(n), in.Name, reason)
 		}
+	}
+	for _, so := range s.Sockets {
+		counter(mVRRPUnknown, float64(so.UnknownVRID), so.Interface, so.Family)
+		counter(mVRRPKDrops, float64(so.KernelDrops), so.Interface, so.Family)
 	}
 	for _, vs := range s.Services {
 		gauge(mSvcQuorum, b(vs.QuorumMet), vs.Name)

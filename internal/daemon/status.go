@@ -4,6 +4,7 @@ import (
 	"os"
 
 	"github.com/lvsd/lvsd/internal/control"
+	"github.com/lvsd/lvsd/vrrp"
 )
 
 // Status is the daemon's state as `lvsd status --json` shows it.
@@ -40,11 +41,29 @@ func (d *Daemon) Status() *control.Status {
 		}
 		r.Instances = append(r.Instances, is)
 	}
+	r.Sockets = socketStatus(d.node.Sockets())
 	if d.director != nil {
 		r.Services = d.director.Status()
+		r.IPVSDrift = d.director.Drift()
 	}
 	if cs := d.connSync.Load(); cs != nil {
 		r.Sync = syncStatus(cs.Status())
 	}
 	return r
+}
+
+// socketStatus is the VRRP sockets' counters as status shows them.
+func socketStatus(socks []vrrp.SocketStatus) []control.Socket {
+	var out []control.Socket
+	for _, s := range socks {
+		cs := control.Socket{Interface: s.Interface, Family: "ipv4", UnknownVRID: s.UnknownVRID, KernelDrops: s.KernelDrops, Reopens: s.Reopens}
+		if s.IPv6 {
+			cs.Family = "ipv6"
+		}
+		if s.DropsErr != nil {
+			cs.KernelDropsError = s.DropsErr.Error()
+		}
+		out = append(out, cs)
+	}
+	return out
 }
