@@ -27,7 +27,7 @@ type Host interface {
 // Load reads, parses and validates the file at path against this machine.
 // The Config is nil when the diagnostics hold an error.
 func Load(path string) (*Config, hcl.Diagnostics) {
-	src, err := os.ReadFile(path)
+	src, err := readBounded(path)
 	if err != nil {
 		return nil, hcl.Diagnostics{{
 			Severity: hcl.DiagError,
@@ -38,8 +38,24 @@ func Load(path string) (*Config, hcl.Diagnostics) {
 	return Parse(src, path, ThisHost{})
 }
 
-// Parse validates src, named filename in diagnostics, against host.
+// readBounded reads path up to one byte past MaxFileSize: enough for
+// Parse to refuse a larger file, never the whole of a huge one.
+func readBounded(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+}
+
+// Parse validates src, named filename in diagnostics, against host. A
+// file beyond the bounds (size, nesting) is refused before the HCL parser
+// reads it.
 func Parse(src []byte, filename string, host Host) (*Config, hcl.Diagnostics) {
+	if diags := checkBounds(src, filename); diags.HasErrors() {
+		return nil, diags
+	}
 	f, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
 	if diags.HasErrors() {
 		return nil, diags
