@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,6 +23,21 @@ type Host interface {
 	Hostname() string
 	HasInterface(name string) bool
 	Executable(path string) error
+	// Addresses lists the addresses on an interface in the kernel's order
+	// (nil when it has none or does not exist).
+	Addresses(iface string) ([]IfaceAddr, error)
+}
+
+// IfaceAddr is an address on an interface, with the kernel's flags that
+// tell the host's own addresses from those lvsd added.
+type IfaceAddr struct {
+	Prefix netip.Prefix
+	// Secondary (IPv4): in the subnet, with the mask, of an earlier
+	// address, which the kernel calls the primary.
+	Secondary bool
+	// NoDAD (IPv6): added without duplicate address detection, as lvsd
+	// adds its IPv6 VIPs (vrrp.Netlink.AddVIPs).
+	NoDAD bool
 }
 
 // Load reads, parses and validates the file at path against this machine.
@@ -74,7 +90,8 @@ func Parse(src []byte, filename string, host Host) (*Config, hcl.Diagnostics) {
 type hostProblem struct{}
 
 // IsHostProblem reports whether diag is about this machine (an interface
-// or script missing here) rather than about the file.
+// or script missing here, a VIP that is its own address) rather than
+// about the file.
 func IsHostProblem(diag *hcl.Diagnostic) bool {
 	_, ok := diag.Extra.(hostProblem)
 	return ok
@@ -82,6 +99,11 @@ func IsHostProblem(diag *hcl.Diagnostic) bool {
 
 func (d *decoder) hostWarnf(rng hcl.Range, summary, detail string, args ...any) {
 	d.warnf(rng, summary, detail, args...)
+	d.diags[len(d.diags)-1].Extra = hostProblem{}
+}
+
+func (d *decoder) hostErrorf(rng hcl.Range, summary, detail string, args ...any) {
+	d.errorf(rng, summary, detail, args...)
 	d.diags[len(d.diags)-1].Extra = hostProblem{}
 }
 
