@@ -29,10 +29,11 @@ func (d *decoder) hostChecks(host Host, instances []*instanceSrc) {
 // an IPv4 primary the kernel deletes the addresses of its subnet too.
 func (d *decoder) vipsNotOwn(host Host, in *instanceSrc) {
 	c := in.cfg
-	if c.Interface == "" || len(c.VIPs) == 0 || !host.HasInterface(c.Interface) {
+	ah, ok := host.(AddressHost)
+	if !ok || c.Interface == "" || len(c.VIPs) == 0 || !host.HasInterface(c.Interface) {
 		return
 	}
-	addrs, err := host.Addresses(c.Interface)
+	addrs, err := ah.Addresses(c.Interface)
 	if err != nil {
 		return // the interface went away meanwhile: run says so
 	}

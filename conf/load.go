@@ -23,8 +23,14 @@ type Host interface {
 	Hostname() string
 	HasInterface(name string) bool
 	Executable(path string) error
-	// Addresses lists the addresses on an interface in the kernel's order
-	// (nil when it has none or does not exist).
+}
+
+// AddressHost is a Host that also lists the addresses of its interfaces,
+// so that a VIP that is the host's own address is refused. A Host without
+// it (the keepalived importer's, which checks no host) skips that check.
+type AddressHost interface {
+	Host
+	// Addresses lists the addresses on an interface in the kernel's order.
 	Addresses(iface string) ([]IfaceAddr, error)
 }
 
@@ -215,3 +221,5 @@ func sortByPosition(diags hcl.Diagnostics) {
 		return a.Start.Column < b.Start.Column
 	})
 }
+
+var _ AddressHost = ThisHost{}
