@@ -14,6 +14,7 @@ import (
 type fakeHost struct {
 	ifaces   []string
 	programs map[string]bool // nil: every program exists
+	addrs    map[string][]IfaceAddr
 }
 
 func (h fakeHost) Hostname() string { return "test-host" }
@@ -31,6 +32,8 @@ func (h fakeHost) Executable(path string) error {
 	}
 	return os.ErrNotExist
 }
+
+func (h fakeHost) Addresses(name string) ([]IfaceAddr, error) { return h.addrs[name], nil }
 
 var labHost = fakeHost{ifaces: []string{"eth0", "eth1"}}
 

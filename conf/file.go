@@ -85,7 +85,7 @@ func (d *decoder) file(body hcl.Body, host Host) *Config {
 	for _, s := range services {
 		cfg.VirtualServers = append(cfg.VirtualServers, s.cfg)
 	}
-	d.hostChecks(host)
+	d.hostChecks(host, instances)
 	return cfg
 }
 

@@ -3,6 +3,7 @@ package conf
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -19,6 +20,12 @@ func FuzzParse(f *testing.F) {
 			f.Add(src)
 		}
 	}
+	// Files the parser's stack would not survive (finding 5 of issue 10):
+	// the bounds must refuse them first.
+	for _, deep := range []string{"[", "{", "(", "!", "-", `"${`, "x ? 1 : "} {
+		f.Add([]byte("a = " + strings.Repeat(deep, 100_000)))
+	}
+	f.Add([]byte("a = <<EOT\n${" + strings.Repeat("(", 100_000) + "\nEOT\n"))
 	f.Fuzz(func(t *testing.T, src []byte) {
 		cfg, diags := Parse(src, "fuzz.hcl", labHost)
 		if (cfg == nil) != diags.HasErrors() {

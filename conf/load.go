@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,10 +26,31 @@ type Host interface {
 	Executable(path string) error
 }
 
+// AddressHost is a Host that also lists the addresses of its interfaces,
+// so that a VIP that is the host's own address is refused. A Host without
+// it (the keepalived importer's, which checks no host) skips that check.
+type AddressHost interface {
+	Host
+	// Addresses lists the addresses on an interface in the kernel's order.
+	Addresses(iface string) ([]IfaceAddr, error)
+}
+
+// IfaceAddr is an address on an interface, with the kernel's flags that
+// tell the host's own addresses from those lvsd added.
+type IfaceAddr struct {
+	Prefix netip.Prefix
+	// Secondary (IPv4): in the subnet, with the mask, of an earlier
+	// address, which the kernel calls the primary.
+	Secondary bool
+	// NoDAD (IPv6): added without duplicate address detection, as lvsd
+	// adds its IPv6 VIPs (vrrp.Netlink.AddVIPs).
+	NoDAD bool
+}
+
 // Load reads, parses and validates the file at path against this machine.
 // The Config is nil when the diagnostics hold an error.
 func Load(path string) (*Config, hcl.Diagnostics) {
-	src, err := os.ReadFile(path)
+	src, err := readBounded(path)
 	if err != nil {
 		return nil, hcl.Diagnostics{{
 			Severity: hcl.DiagError,
@@ -39,8 +61,24 @@ func Load(path string) (*Config, hcl.Diagnostics) {
 	return Parse(src, path, ThisHost{})
 }
 
-// Parse validates src, named filename in diagnostics, against host.
+// readBounded reads path up to one byte past MaxFileSize: enough for
+// Parse to refuse a larger file, never the whole of a huge one.
+func readBounded(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+}
+
+// Parse validates src, named filename in diagnostics, against host. A
+// file beyond the bounds (size, nesting) is refused before the HCL parser
+// reads it.
 func Parse(src []byte, filename string, host Host) (*Config, hcl.Diagnostics) {
+	if diags := checkBounds(src, filename); diags.HasErrors() {
+		return nil, diags
+	}
 	f, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)
 	if diags.HasErrors() {
 		return nil, diags
@@ -59,7 +97,8 @@ func Parse(src []byte, filename string, host Host) (*Config, hcl.Diagnostics) {
 type hostProblem struct{}
 
 // IsHostProblem reports whether diag is about this machine (an interface
-// or script missing here) rather than about the file.
+// or script missing here, a VIP that is its own address) rather than
+// about the file.
 func IsHostProblem(diag *hcl.Diagnostic) bool {
 	_, ok := diag.Extra.(hostProblem)
 	return ok
@@ -74,6 +113,11 @@ func RefusesRun(diags hcl.Diagnostics) bool {
 
 func (d *decoder) hostWarnf(rng hcl.Range, summary, detail string, args ...any) {
 	d.warnf(rng, summary, detail, args...)
+	d.diags[len(d.diags)-1].Extra = hostProblem{}
+}
+
+func (d *decoder) hostErrorf(rng hcl.Range, summary, detail string, args ...any) {
+	d.errorf(rng, summary, detail, args...)
 	d.diags[len(d.diags)-1].Extra = hostProblem{}
 }
 
@@ -185,3 +229,5 @@ func sortByPosition(diags hcl.Diagnostics) {
 		return a.Start.Column < b.Start.Column
 	})
 }
+
+var _ AddressHost = ThisHost{}

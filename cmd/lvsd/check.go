@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/hashicorp/hcl/v2"
+
 	"github.com/lvsd/lvsd/conf"
 )
 
@@ -28,17 +30,25 @@ func cmdCheck(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	cfg, diags := conf.Load(*file)
-	conf.WriteDiagnostics(stderr, diags)
 	if diags.HasErrors() {
-		n := len(diags.Errs())
-		fmt.Fprintf(stderr, "%s: invalid: %d %s\n", *file, n, plural(n, "problem", "problems"))
+		writeInvalid(stderr, *file, diags)
 		return exitFail
 	}
+	conf.WriteDiagnostics(stderr, diags)
 	fmt.Fprintf(stdout, "%s: valid: %d %s, %d %s, %d %s\n", *file,
 		len(cfg.Instances), plural(len(cfg.Instances), "VRRP instance", "VRRP instances"),
 		len(cfg.VirtualServers), plural(len(cfg.VirtualServers), "virtual server", "virtual servers"),
 		cfg.RealServerCount(), plural(cfg.RealServerCount(), "real server", "real servers"))
 	return exitOK
+}
+
+// writeInvalid prints the diagnostics of an invalid file and the count of
+// its problems: what `lvsd check` prints, and the client commands given
+// that file with -c.
+func writeInvalid(w io.Writer, file string, diags hcl.Diagnostics) {
+	conf.WriteDiagnostics(w, diags)
+	n := len(diags.Errs())
+	fmt.Fprintf(w, "%s: invalid: %d %s\n", file, n, plural(n, "problem", "problems"))
 }
 
 func plural(n int, one, many string) string {

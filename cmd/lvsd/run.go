@@ -38,6 +38,15 @@ func cmdRun(args []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	conf.WriteDiagnostics(stderr, diags) // warnings about the file: it runs
+	// One daemon per control socket, decided before anything is touched:
+	// a second `lvsd run` must not open a VRRP socket, add or delete a
+	// VIP, or change IPVS or the sync daemon of the one running.
+	unlock, lockErr := daemon.Lock(cfg.Global.ControlSocket)
+	if lockErr != nil {
+		fmt.Fprintf(stderr, "lvsd run: %v; nothing started\n", lockErr)
+		return exitFail
+	}
+	defer unlock()
 	level := new(slog.LevelVar)
 	level.Set(cfg.Global.LogLevel)
 	log := newLogger(cfg.Global, level, stderr)

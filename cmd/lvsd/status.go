@@ -11,46 +11,23 @@ import (
 	"github.com/lvsd/lvsd/internal/control"
 )
 
-// socketFlags adds the -c/-s flags the client commands share and returns
-// a function resolving them to the daemon's socket.
-func socketFlags(fs *flag.FlagSet) func() (string, error) {
-	file := fs.String("c", "", "find the daemon through this configuration `FILE`'s control_socket")
-	sock := fs.String("s", "", "the daemon's control `SOCKET` (default "+conf.DefaultControlSocket+")")
-	return func() (string, error) {
-		switch {
-		case *sock != "" && *file != "":
-			return "", fmt.Errorf("give -c or -s, not both")
-		case *sock != "":
-			return *sock, nil
-		case *file != "":
-			cfg, diags := conf.Load(*file)
-			if diags.HasErrors() {
-				return "", fmt.Errorf("%s is invalid (lvsd check -c %s)", *file, *file)
-			}
-			return cfg.Global.ControlSocket, nil
-		}
-		if _, err := os.Stat(DefaultConfig); err == nil {
-			if cfg, diags := conf.Load(DefaultConfig); !diags.HasErrors() {
-				return cfg.Global.ControlSocket, nil
-			}
-		}
-		return conf.DefaultControlSocket, nil
-	}
-}
-
 // client is a command that talks to the running daemon: its flags, with
 // the -c/-s pair that finds the daemon, and its usage.
 type client struct {
 	name   string
 	fs     *flag.FlagSet
 	stderr io.Writer
-	socket func() (string, error)
+	file   *string
+	sock   *string
 }
 
 func newClient(name, usage string, stderr io.Writer) *client {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	c := &client{name: name, fs: fs, stderr: stderr, socket: socketFlags(fs)}
+	c := &client{name: name, fs: fs, stderr: stderr,
+		file: fs.String("c", "", "find the daemon through this configuration `FILE`'s control_socket"),
+		sock: fs.String("s", "", "the daemon's control `SOCKET` (default "+conf.DefaultControlSocket+")"),
+	}
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, usage)
 		fs.PrintDefaults()
@@ -59,17 +36,34 @@ func newClient(name, usage string, stderr io.Writer) *client {
 }
 
 // parse reads args and resolves the daemon's socket; when it fails, code
-// is the exit status (usage).
+// is the exit status: usage for a wrong command line, exitFail for a
+// FILE given with -c that is invalid, whose diagnostics are printed as
+// `lvsd check` prints them and the daemon is not asked.
 func (c *client) parse(args []string) (socket string, code int) {
 	if err := c.fs.Parse(args); err != nil || c.fs.NArg() > 0 {
 		return "", exitUsage
 	}
-	socket, err := c.socket()
-	if err != nil {
-		c.fail(err)
+	switch {
+	case *c.sock != "" && *c.file != "":
+		c.fail(fmt.Errorf("give -c or -s, not both"))
 		return "", exitUsage
+	case *c.sock != "":
+		return *c.sock, exitOK
+	case *c.file != "":
+		cfg, diags := conf.Load(*c.file)
+		if diags.HasErrors() {
+			writeInvalid(c.stderr, *c.file, diags)
+			c.fail(fmt.Errorf("the daemon was not asked (give -s SOCKET to reach it regardless of %s)", *c.file))
+			return "", exitFail
+		}
+		return cfg.Global.ControlSocket, exitOK
 	}
-	return socket, exitOK
+	if _, err := os.Stat(DefaultConfig); err == nil {
+		if cfg, diags := conf.Load(DefaultConfig); !diags.HasErrors() {
+			return cfg.Global.ControlSocket, exitOK
+		}
+	}
+	return conf.DefaultControlSocket, exitOK
 }
 
 func (c *client) fail(err error) { fmt.Fprintf(c.stderr, "lvsd %s: %v\n", c.name, err) }
