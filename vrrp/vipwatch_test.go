@@ -1,12 +1,10 @@
 package vrrp_test
 
 import (
-	"bytes"
 	"log/slog"
 	"net/netip"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"testing/synctest"
@@ -119,31 +117,13 @@ func TestNodeVIPRemovedAloneTakesItBack(t *testing.T) {
 	})
 }
 
-// syncLog is a log destination safe for the node's goroutines.
-type syncLog struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *syncLog) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *syncLog) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // A VIP added by hand on the backup is reported (status, log) and left
 // there, as keepalived leaves it; the master keeps its mastership.
 func TestNodeVIPAddedOnBackupIsReported(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ha, hb := pair()
 		a := startDirector(t, ha, vrrp.NodeConfig{Instances: []vrrp.Config{instance("VI_1", "eth0", 51, 150, vip1)}})
-		logs := &syncLog{}
+		logs := &vrrp.SyncBuffer{}
 		deps := hb.Deps(slog.New(slog.NewTextHandler(logs, nil)))
 		b := &director{host: hb, node: vrrp.NewNode(t.Context(), deps), events: &vrrptest.Events{}}
 		t.Cleanup(b.node.Stop)

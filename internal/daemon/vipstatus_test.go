@@ -1,7 +1,6 @@
 package daemon
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -25,6 +24,22 @@ vrrp "VI_1" {
   virtual_ips       = ["192.0.2.100/24"]
 }
 `
+
+// start builds the daemon of the lab's file and applies it, as Run does.
+func (l *lab) start(t *testing.T) *Daemon {
+	t.Helper()
+	cfg := l.load(t)
+	d, err := New(t.Context(), cfg, l.Host(), Options{Log: quiet, Version: "test"})
+	if err == nil {
+		d.mu.Lock()
+		err = d.apply(cfg, nil)
+		d.mu.Unlock()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
 
 // vipMetrics reads the VIP metrics of instance VI_1 by name (without the
 // lvsd_vrrp_ prefix).
@@ -58,19 +73,7 @@ func TestStatusTellsWhatTheInterfaceHolds(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		l := newLab(t)
 		l.write(t, vrrpOnlyHCL)
-		cfg := l.load(t)
-		ctx, cancel := context.WithCancel(t.Context())
-		defer cancel()
-		d, err := New(ctx, cfg, l.Host(), Options{Log: quiet, Version: "test"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		d.mu.Lock()
-		err = d.apply(cfg, nil)
-		d.mu.Unlock()
-		if err != nil {
-			t.Fatal(err)
-		}
+		d := l.start(t)
 		defer d.stop()
 		time.Sleep(10 * time.Second)
 		in := d.Status().Instances[0]
