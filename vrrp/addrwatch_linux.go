@@ -56,19 +56,15 @@ func WatchAddresses(ctx context.Context, names []string, changed func(name strin
 			wait = addrResubscribeMin
 			hit := map[string]bool{}
 			addrTouches(u, want, hit)
-			// Take what else is queued: a renumbering or a flush is many
-			// messages, and one read of the interface answers them all.
-			for more := true; more; {
-				select {
-				case u, ok := <-updates:
-					if ok {
-						addrTouches(u, want, hit)
-					} else {
-						more = false
-					}
-				default:
-					more = false
+			// Take what else is queued, at most a queue's worth: a
+			// renumbering or a flush is many messages, and one read of
+			// the interface answers them all.
+			for range cap(updates) {
+				u, ok := takeQueued(updates)
+				if !ok {
+					break
 				}
+				addrTouches(u, want, hit)
 			}
 			for _, n := range names {
 				if hit[n] {
@@ -76,6 +72,17 @@ func WatchAddresses(ctx context.Context, names []string, changed func(name strin
 				}
 			}
 		}
+	}
+}
+
+// takeQueued returns an update already queued, if there is one; a closed
+// subscription is seen at the next receive of the loop.
+func takeQueued(updates <-chan netlink.AddrUpdate) (netlink.AddrUpdate, bool) {
+	select {
+	case u, ok := <-updates:
+		return u, ok
+	default:
+		return netlink.AddrUpdate{}, false
 	}
 }
 
