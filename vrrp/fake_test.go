@@ -35,6 +35,8 @@ type node struct {
 	onEvent   func(Event) // also told of each transition
 	group     *Group
 	spy       *announceSpy
+	vipFail   error // AddVIPs and RemoveVIPs fail with it while set
+	vipCalls  int   // AddVIPs and RemoveVIPs calls
 }
 
 // announceSpy records which addresses each announcement named.
@@ -71,6 +73,10 @@ func (n *node) Send(a *Advert) error {
 func (n *node) AddVIPs(iface string, vips []netip.Prefix) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	n.vipCalls++
+	if n.vipFail != nil {
+		return n.vipFail
+	}
 	for _, v := range vips {
 		n.vips[v] = true
 	}
@@ -80,10 +86,44 @@ func (n *node) AddVIPs(iface string, vips []netip.Prefix) error {
 func (n *node) RemoveVIPs(iface string, vips []netip.Prefix) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	n.vipCalls++
+	if n.vipFail != nil {
+		return n.vipFail
+	}
 	for _, v := range vips {
 		delete(n.vips, v)
 	}
 	return nil
+}
+
+func (n *node) Addrs(iface string) ([]netip.Addr, error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	var out []netip.Addr
+	for v := range n.vips {
+		out = append(out, v.Addr())
+	}
+	return out, nil
+}
+
+// failVIPs makes the node's VIP operations fail with err (nil: work).
+func (n *node) failVIPs(err error) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	n.vipFail = err
+}
+
+// outside changes the node's VIPs as another tool would (ip addr del/add)
+// and tells the instance, as the address watch does.
+func (n *node) outside(p netip.Prefix, present bool) {
+	n.mu.Lock()
+	if present {
+		n.vips[p] = true
+	} else {
+		delete(n.vips, p)
+	}
+	n.mu.Unlock()
+	n.inst.AddressesChanged()
 }
 
 func (n *node) Announce(iface string, ips []netip.Addr) error {

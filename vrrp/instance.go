@@ -42,7 +42,7 @@ type Instance struct {
 	deps Deps
 	log  *slog.Logger
 
-	rx       chan Packet
+	rx       chan arrival
 	ctl      chan func()
 	done     chan struct{}
 	overflow atomic.Uint64 // packets dropped because rx was full
@@ -69,7 +69,24 @@ type Instance struct {
 	transitions    uint64
 	drops          map[DropReason]uint64
 
-	adver, down, preempt, garp, refresh *time.Timer
+	// Master_Down_Timer: when it is due, a count of its re-arms (an
+	// advert judged late re-arms it), and whether it already waited once
+	// for adverts that came while it ran out.
+	downDue   time.Time
+	downGen   uint64
+	downGrace bool
+
+	// What the interface is to hold (vips.go).
+	wantVIPs    bool           // every VIP (MASTER), or none
+	stale       []netip.Prefix // VIPs a reload dropped whose removal failed
+	vipErr      error          // the last VIP operation, while it fails
+	vipWait     time.Duration  // the wait before its next retry
+	vipAttempts uint64         // failed attempts in a row
+	vipErrors   uint64         // failed VIP operations since the start
+	vipsLost    uint64         // hand-overs because something else removed a VIP
+	foreign     []netip.Prefix // VIPs seen on the interface while not master
+
+	adver, down, preempt, garp, refresh, vipRetry *time.Timer
 }
 
 // NewInstance prepares an instance; Run starts it.
@@ -84,7 +101,7 @@ func NewInstance(cfg Config, deps Deps) *Instance {
 		cfg:      cfg,
 		deps:     deps,
 		log:      deps.Log.With("instance", cfg.Name, "vrid", cfg.VRID),
-		rx:       make(chan Packet, 64),
+		rx:       make(chan arrival, 64),
 		ctl:      make(chan func()),
 		done:     make(chan struct{}),
 		faults:   map[string]string{},
@@ -97,7 +114,7 @@ func NewInstance(cfg Config, deps Deps) *Instance {
 // packet that finds the queue full is counted and dropped.
 func (in *Instance) Deliver(p Packet) {
 	select {
-	case in.rx <- p:
+	case in.rx <- arrival{p, time.Now()}:
 	default:
 		in.overflow.Add(1)
 	}
@@ -109,41 +126,111 @@ func (in *Instance) Deliver(p Packet) {
 func (in *Instance) Run(ctx context.Context) {
 	defer close(in.done)
 	in.adver, in.down, in.preempt = stoppedTimer(), stoppedTimer(), stoppedTimer()
-	in.garp, in.refresh = stoppedTimer(), stoppedTimer()
+	in.garp, in.refresh, in.vipRetry = stoppedTimer(), stoppedTimer(), stoppedTimer()
 	in.startup("startup")
 	for {
 		select {
 		case <-ctx.Done():
 			in.shutdown()
 			return
-		case p := <-in.rx:
-			in.receive(p)
+		case a := <-in.rx:
+			in.receive(a.Packet)
 		case f := <-in.ctl:
 			f()
 		case <-in.adver.C:
 			in.sendAdvert(in.priority())
 			in.adver.Reset(in.cfg.AdvertInterval)
 		case <-in.down.C:
-			in.heardUntil.Store(0)
-			if g := in.deps.Group; g != nil {
-				if other := g.hearsMaster(in); other != "" {
-					in.log.Info("takeover held back: a sync group member still hears its master", "member", other)
-					in.armDown()
-					in.heardUntil.Store(0)
-					continue
-				}
-			}
-			in.becomeMaster(in.downCause)
+			in.masterDownExpired()
 		case <-in.preempt.C:
+			next := in.drainRx(time.Now())
 			if in.state == Backup && in.masterPrio < in.priority() {
 				in.becomeMaster(fmt.Sprintf("preempting master %s (priority %d) after preempt_delay %s", in.masterIP, in.masterPrio, in.cfg.PreemptDelay))
 			}
+			in.receiveLater(next)
 		case <-in.garp.C:
 			in.announce()
 		case <-in.refresh.C:
 			in.announce()
 			in.refresh.Reset(in.cfg.GARP.Refresh)
+		case <-in.vipRetry.C:
+			in.retryVIPs()
 		}
+	}
+}
+
+// lateTolerance is how late Master_Down_Timer may fire before the
+// instance suspects it did not run meanwhile (SIGSTOP, a stalled host):
+// timers fire within a millisecond or two of their due time otherwise.
+// lateGrace is how long it then waits for the adverts the kernel queued
+// meanwhile, which the socket has not handed over yet.
+const (
+	lateTolerance = 50 * time.Millisecond
+	lateGrace     = 100 * time.Millisecond
+)
+
+// masterDownExpired is the Backup state's Master_Down_Timer event (RFC
+// 5798 §6.4.2). Adverts received before it are judged first: a backup
+// stopped (SIGSTOP) past master_down and continued finds the expired
+// timer and the adverts queued meanwhile ready at once, and must follow
+// the master that is still there rather than take over from it.
+func (in *Instance) masterDownExpired() {
+	gen := in.downGen
+	next := in.drainRx(in.downDue)
+	defer in.receiveLater(next)
+	if in.downGen != gen || in.state != Backup {
+		return // an advert re-armed the timer
+	}
+	if late := time.Since(in.downDue); late > lateTolerance && !in.downGrace {
+		// The adverts the kernel queued while the process was stopped
+		// may not have reached the queue yet.
+		grace := min(lateGrace, in.masterAdverInt)
+		in.log.Info("master_down timer fired late (the process was stopped or starved): waiting for adverts received meanwhile before taking over",
+			"late", late, "grace", grace)
+		in.down.Reset(grace)
+		in.downDue, in.downGrace = time.Now().Add(grace), true
+		return
+	}
+	in.heardUntil.Store(0)
+	if g := in.deps.Group; g != nil {
+		if other := g.hearsMaster(in); other != "" {
+			in.log.Info("takeover held back: a sync group member still hears its master", "member", other)
+			in.armDown()
+			in.heardUntil.Store(0)
+			return
+		}
+	}
+	in.becomeMaster(in.downCause)
+}
+
+// arrival is a packet as Deliver queued it.
+type arrival struct {
+	Packet
+	at time.Time
+}
+
+// drainRx judges the adverts queued before a timer's due time, at most a
+// queue's worth (a flood must not hold the instance here). The first one
+// queued at or after it is returned, to be judged after the timer's
+// event, as it came after it: the queue has no way to put it back.
+func (in *Instance) drainRx(due time.Time) *Packet {
+	for range cap(in.rx) {
+		select {
+		case a := <-in.rx:
+			if !a.at.Before(due) {
+				return &a.Packet
+			}
+			in.receive(a.Packet)
+		default:
+			return nil
+		}
+	}
+	return nil
+}
+
+func (in *Instance) receiveLater(p *Packet) {
+	if p != nil {
+		in.receive(*p)
 	}
 }
 
@@ -183,15 +270,26 @@ func (in *Instance) startup(cause string) {
 // armDown (re)starts Master_Down_Timer at Master_Down_Interval.
 func (in *Instance) armDown() {
 	d := in.masterDown()
+	in.setDown(d, fmt.Sprintf("no advert from a master for %s (master_down)", d))
+}
+
+// setDown (re)starts Master_Down_Timer at d; cause is the takeover's if
+// it fires.
+func (in *Instance) setDown(d time.Duration, cause string) {
 	in.down.Reset(d)
-	in.downCause = fmt.Sprintf("no advert from a master for %s (master_down)", d)
+	in.downDue, in.downGrace = time.Now().Add(d), false
+	in.downGen++
+	in.downCause = cause
 }
 
 func (in *Instance) shutdown() {
 	in.stopTimers()
 	if in.state == Master {
 		in.sendAdvert(0)
-		in.removeVIPs()
+	}
+	// Not only a master: a removal that was still being retried ends here too.
+	if in.state == Master || in.vipErr != nil {
+		in.stopVIPs()
 	}
 	in.transition(Initialize, "shutdown")
 }
@@ -299,8 +397,7 @@ func (in *Instance) backupReceive(a Advert, src netip.Addr) {
 	if a.Priority == 0 {
 		// The master is leaving: take over after Skew_Time only.
 		skew := Skew(in.cfg.Version, in.priority(), in.masterAdverInt)
-		in.down.Reset(skew)
-		in.downCause = fmt.Sprintf("master %s resigned (priority 0); took over after skew %s", src, skew)
+		in.setDown(skew, fmt.Sprintf("master %s resigned (priority 0); took over after skew %s", src, skew))
 		return
 	}
 	in.masterIP, in.masterPrio = src, a.Priority
@@ -441,20 +538,6 @@ func (in *Instance) authData() (d [authDataLen]byte) {
 	return d
 }
 
-func (in *Instance) allVIPs() []netip.Prefix { return allVIPsOf(in.cfg) }
-
-func (in *Instance) addVIPs() {
-	if err := in.deps.Addresser.AddVIPs(in.cfg.Interface, in.allVIPs()); err != nil {
-		in.log.Error("adding virtual IPs", "err", err)
-	}
-}
-
-func (in *Instance) removeVIPs() {
-	if err := in.deps.Addresser.RemoveVIPs(in.cfg.Interface, in.allVIPs()); err != nil {
-		in.log.Error("removing virtual IPs", "err", err)
-	}
-}
-
 // announce sends one burst of GARP (or NA) for every VIP.
 func (in *Instance) announce() { in.announceOnly(in.allVIPs()) }
 
@@ -531,13 +614,23 @@ type Status struct {
 	Effective      uint8 // after track_script weights
 	MasterIP       netip.Addr
 	MasterInterval time.Duration
-	VIPs           []netip.Prefix // held now
+	VIPs           []netip.Prefix // held now, as the state says
 	Last           Event
 	Sent, Received uint64
 	Reasserts      uint64
 	Transitions    uint64
 	Drops          map[DropReason]uint64
 	Faults         []string
+
+	// What the interface holds, read at the snapshot, beside what the
+	// state says.
+	VIPsConfigured    []netip.Prefix // virtual_ips and virtual_ips_excluded
+	VIPsPresent       []netip.Prefix // those on the interface now
+	MasterWithoutVIPs bool           // MASTER, and a VIP is not on the interface
+	BackupWithVIPs    bool           // not MASTER, and a VIP is on the interface
+	VIPError          string         // why the interface is not as the state says, while it is not
+	VIPErrors         uint64         // VIP operations that failed since the start
+	VIPsLost          uint64         // hand-overs because something else removed a VIP
 }
 
 // Status returns a snapshot; ok is false once the instance has stopped.
@@ -556,6 +649,7 @@ func (in *Instance) Status() (s Status, ok bool) {
 		if in.state == Master {
 			s.VIPs = in.allVIPs()
 		}
+		in.vipStatus(&s)
 		for _, d := range in.faults {
 			s.Faults = append(s.Faults, d)
 		}

@@ -66,9 +66,14 @@ func (Netlink) AddVIPs(ifname string, vips []netip.Prefix) error {
 	return errors.Join(errs...)
 }
 
-// RemoveVIPs removes the VIPs, skipping those absent.
+// RemoveVIPs removes the VIPs, skipping those absent. An interface that
+// does not exist holds none: that is not an error, or the removal would
+// be retried until the interface came back.
 func (Netlink) RemoveVIPs(ifname string, vips []netip.Prefix) error {
 	link, err := netlink.LinkByName(ifname)
+	if linkMissing(err) {
+		return nil
+	}
 	if err != nil {
 		return fmt.Errorf("interface %s: %w", ifname, err)
 	}
@@ -80,6 +85,44 @@ func (Netlink) RemoveVIPs(ifname string, vips []netip.Prefix) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// dumpTries bounds the reads of an interface's addresses that the kernel
+// interrupted (the addresses changed during the dump).
+const dumpTries = 3
+
+// Addrs lists the addresses of the interface now, IPv4 and IPv6.
+func (Netlink) Addrs(ifname string) ([]netip.Addr, error) {
+	link, err := netlink.LinkByName(ifname)
+	if linkMissing(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("interface %s: %w", ifname, err)
+	}
+	var list []netlink.Addr
+	for range dumpTries {
+		// An interrupted dump may lack addresses that are there: retried,
+		// never taken as it is.
+		if list, err = netlink.AddrList(link, netlink.FAMILY_ALL); !errors.Is(err, netlink.ErrDumpInterrupted) {
+			break
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("addresses of %s: %w", ifname, err)
+	}
+	out := make([]netip.Addr, 0, len(list))
+	for _, a := range list {
+		if ip, ok := netip.AddrFromSlice(a.IP); ok {
+			out = append(out, ip.Unmap())
+		}
+	}
+	return out, nil
+}
+
+func linkMissing(err error) bool {
+	var nf netlink.LinkNotFoundError
+	return errors.As(err, &nf)
 }
 
 func prefixNet(p netip.Prefix) *net.IPNet {

@@ -26,6 +26,12 @@ type NodeDeps struct {
 	// then each change, until ctx ends; it returns at once with an error
 	// if it cannot watch.
 	WatchInterfaces func(ctx context.Context, names []string, report func(name string, up bool)) error
+	// WatchAddresses reports that the addresses of a named interface
+	// changed: once for each at start, then after each change, until ctx
+	// ends; it returns at once with an error if it cannot watch. nil: the
+	// node does not watch addresses (a VIP removed by something else is
+	// not noticed).
+	WatchAddresses func(ctx context.Context, names []string, changed func(name string)) error
 	// Addresser holds the VIPs; Announcer announces them. The node closes
 	// the Announcer at Stop when it is an io.Closer: it is its only user.
 	Addresser Addresser
@@ -60,7 +66,9 @@ var ErrNodeStopped = errors.New("vrrp: the node is stopping")
 // Node supervises every VRRP instance of a host: one socket per
 // interface and family, shared by its instances; the instances with their
 // notify scripts; track scripts; sync groups; the interface watch that
-// faults instances on a down link and reopens sockets on a recreated one.
+// faults instances on a down link and reopens sockets on a recreated one;
+// the address watch that makes a master whose VIP was removed hand over
+// and moves sources to a renumbered interface's address.
 // Apply changes it by difference, as a reload does. Every goroutine it
 // starts runs under the context given to NewNode, and Stop waits for all.
 type Node struct {
@@ -85,7 +93,8 @@ type Node struct {
 	stopGroups context.CancelFunc
 	trackers   map[string]*scriptTrack
 	stopWatch  context.CancelFunc
-	retired    []*Notifier // of stopped instances, scripts maybe still running, in stop order
+	retired    []*Notifier        // of stopped instances, scripts maybe still running, in stop order
+	stopAddrs  context.CancelFunc // ends the address watch
 
 	sockMu     sync.Mutex // also taken by the interface watch
 	sockets    map[socketKey]*Socket

@@ -9,7 +9,7 @@ import (
 )
 
 // SystemDeps are the real seams of a Node on this host: raw sockets,
-// the interface's primary address, rtnetlink for link states and VIPs,
+// the interface's primary address, rtnetlink for link states, addresses and VIPs,
 // gratuitous ARP and neighbour advertisements. The caller adds Runner,
 // Log and OnEvent.
 func SystemDeps() NodeDeps {
@@ -17,6 +17,7 @@ func SystemDeps() NodeDeps {
 		OpenConn:        OpenRawConn,
 		Source:          PrimaryAddress,
 		WatchInterfaces: WatchInterfaces,
+		WatchAddresses:  WatchAddresses,
 		Addresser:       Netlink{},
 		Announcer:       &LinkAnnouncer{},
 	}

@@ -45,8 +45,12 @@ func (n *Node) refreshSources(name string) {
 	}
 }
 
-// refreshSourcesOnce reports whether an instance found no address yet;
-// last logs that as an error.
+// refreshSourcesOnce moves the instances of an interface that have no
+// source_ip to its address now; the address watch calls it on every
+// change of the interface's addresses, so that a renumbered interface
+// (ip addr add .21/24; ip addr del .11/24) is followed at once. It
+// reports whether an instance found no address yet; last logs that as an
+// error.
 func (n *Node) refreshSourcesOnce(name string, last bool) (pending bool) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
@@ -60,7 +64,7 @@ func (n *Node) refreshSourcesOnce(name string, last bool) (pending bool) {
 		src, err := n.source(m.cfg)
 		if err != nil {
 			if last {
-				n.log.Error("no source address on the recreated interface: adverts keep the old source (set source_ip to fix it)", "instance", m.cfg.Name, "from", m.src, "err", err)
+				n.log.Error("no source address on the interface: adverts keep the old source (set source_ip to fix it)", "instance", m.cfg.Name, "from", m.src, "err", err)
 			}
 			pending = true
 			continue
@@ -78,7 +82,7 @@ func (n *Node) refreshSourcesOnce(name string, last bool) (pending bool) {
 			n.log.Error("source address not changed", "instance", m.cfg.Name, "err", err)
 			continue
 		}
-		n.log.Info("instance speaks from the recreated interface's address", "instance", m.cfg.Name, "from", m.src, "to", src)
+		n.log.Info("instance speaks from the interface's address now", "instance", m.cfg.Name, "from", m.src, "to", src)
 		m.src = src
 	}
 	return pending && !last

@@ -15,9 +15,10 @@ type scriptTrack struct {
 	ok     atomic.Pointer[bool] // its last reported result; nil: none yet
 }
 
-// trackedBy says which instances track which script and interface.
+// trackedBy says which instances track which script and interface, and
+// which run on which interface (own: they hold their VIPs there).
 type trackedBy struct {
-	scripts, ifaces map[string][]*Instance
+	scripts, ifaces, own map[string][]*Instance
 }
 
 // applyTrackers keeps each track_script running across reloads unless its
@@ -28,6 +29,7 @@ type trackedBy struct {
 func (n *Node) applyTrackers(instances []Config, scripts map[string]TrackScript) error {
 	users := map[string][]*Instance{}  // script → instances
 	ifaces := map[string][]*Instance{} // interface → instances
+	own := map[string][]*Instance{}    // interface → instances on it
 	for _, ic := range instances {
 		m := n.instances[ic.Name]
 		if m == nil {
@@ -36,6 +38,7 @@ func (n *Node) applyTrackers(instances []Config, scripts map[string]TrackScript)
 		for _, name := range ic.TrackScripts {
 			users[name] = append(users[name], m.in)
 		}
+		own[ic.Interface] = append(own[ic.Interface], m.in)
 		// An instance always tracks its own interface, as keepalived
 		// does: a master on a link that is down would hold VIPs nobody
 		// can reach while its peer takes over.
@@ -45,7 +48,8 @@ func (n *Node) applyTrackers(instances []Config, scripts map[string]TrackScript)
 			}
 		}
 	}
-	n.tracked.Store(&trackedBy{scripts: users, ifaces: ifaces})
+	n.tracked.Store(&trackedBy{scripts: users, ifaces: ifaces, own: own})
+	n.watchAddresses(own)
 	for name, tr := range n.trackers {
 		if !reflect.DeepEqual(scripts[name], tr.cfg) || users[name] == nil {
 			tr.cancel()

@@ -19,6 +19,7 @@ func (nopDeps) Send(*Advert) error                      { return nil }
 func (nopDeps) AddVIPs(string, []netip.Prefix) error    { return nil }
 func (nopDeps) RemoveVIPs(string, []netip.Prefix) error { return nil }
 func (nopDeps) Announce(string, []netip.Addr) error     { return nil }
+func (nopDeps) Addrs(string) ([]netip.Addr, error)      { return nil, nil }
 
 type syncBuffer struct {
 	mu sync.Mutex

@@ -62,12 +62,17 @@ type Transport interface {
 	Send(a *Advert) error
 }
 
-// Addresser adds and removes the VIPs on the instance's interface.
-// Both are idempotent: adding a present address or removing an absent one
-// is not an error.
+// Addresser adds and removes the VIPs on the instance's interface, and
+// says what the interface holds. Add and remove are idempotent: adding a
+// present address or removing an absent one is not an error. Addrs lists
+// every address of the interface now (none, and no error, for an
+// interface that does not exist); a read that may be incomplete is an
+// error, never a shorter list, since a missing VIP makes a master hand
+// over.
 type Addresser interface {
 	AddVIPs(iface string, vips []netip.Prefix) error
 	RemoveVIPs(iface string, vips []netip.Prefix) error
+	Addrs(iface string) ([]netip.Addr, error)
 }
 
 // Announcer announces VIPs on the link: gratuitous ARP for IPv4,

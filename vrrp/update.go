@@ -83,21 +83,21 @@ func (in *Instance) update(cfg Config, ch Change) error {
 			in.setFault(key, desc, false)
 		}
 	}
-	if in.state != Master {
-		return nil
-	}
 	oldVIPs, newVIPs := allVIPsOf(old), in.allVIPs()
 	added, removed := diffPrefixes(oldVIPs, newVIPs), diffPrefixes(newVIPs, oldVIPs)
-	if len(removed) > 0 {
-		if err := in.deps.Addresser.RemoveVIPs(cfg.Interface, removed); err != nil {
-			in.log.Error("removing virtual IPs", "err", err)
+	in.foreign = slices.DeleteFunc(in.foreign, func(p netip.Prefix) bool { return !slices.Contains(newVIPs, p) })
+	if in.state != Master {
+		if in.vipErr != nil {
+			// A removal is being retried: the dropped VIPs go with it.
+			in.stale = append(in.stale, removed...)
 		}
+		return nil
 	}
-	if len(added) > 0 {
-		if err := in.deps.Addresser.AddVIPs(cfg.Interface, added); err != nil {
-			in.log.Error("adding virtual IPs", "err", err)
+	if len(added)+len(removed) > 0 {
+		in.stale = append(in.stale, removed...)
+		if in.holdVIPs() && len(added) > 0 {
+			in.announceOnly(added)
 		}
-		in.announceOnly(added)
 	}
 	if old.AdvertInterval != cfg.AdvertInterval || oldPrio != in.priority() || len(added)+len(removed) > 0 {
 		// (priority may also have moved with the track scripts' weights)
@@ -129,16 +129,22 @@ func diffPrefixes(a, b []netip.Prefix) []netip.Prefix {
 	return out
 }
 
-// announceOnly sends one burst for the given VIPs.
+// announceOnly sends one burst for the given VIPs. A failed send does not
+// abandon the rest of the burst: the next repeat may go through (the
+// announcer reopens its socket after a link flap), and it is logged once.
 func (in *Instance) announceOnly(vips []netip.Prefix) {
 	ips := make([]netip.Addr, len(vips))
 	for i, p := range vips {
 		ips[i] = p.Addr()
 	}
+	failed := 0
+	var last error
 	for range in.cfg.GARP.Repeat {
 		if err := in.deps.Announcer.Announce(in.cfg.Interface, ips); err != nil {
-			in.log.Error("announcing virtual IPs", "err", err)
-			return
+			failed, last = failed+1, err
 		}
+	}
+	if failed > 0 {
+		in.log.Error("announcing virtual IPs", "failed", failed, "of", in.cfg.GARP.Repeat, "err", last)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -23,6 +24,8 @@ type pipeListener struct {
 	closed  chan struct{}
 	emfile  int
 	accepts atomic.Int32
+
+	closeOnce sync.Once
 }
 
 func newPipeListener(emfile int) *pipeListener {
@@ -44,11 +47,7 @@ func (l *pipeListener) Accept() (net.Conn, error) {
 }
 
 func (l *pipeListener) Close() error {
-	select {
-	case <-l.closed:
-	default:
-		close(l.closed)
-	}
+	l.closeOnce.Do(func() { close(l.closed) })
 	return nil
 }
 
@@ -196,6 +195,7 @@ func TestServeRefusesWhenEverySlotIsBusy(t *testing.T) {
 				t.Errorf("drill: %v", err)
 			}
 		}
+		synctest.Wait() // the handlers give their slots back after the reply is read
 		c := l.dial()
 		defer c.Close()
 		if reply, err := ask(c, Request{Command: CmdStatus}); err != nil || reply.Status == nil {

@@ -131,7 +131,7 @@ func TestWriteStatus(t *testing.T) {
 		Version: "v1", RouterID: "dir-a", PID: 7, Config: "/etc/lvsd/lvsd.hcl", Started: time.Now(),
 		Instances: []Instance{{Name: "VI_1", VRID: 51, Interface: "eth0", Version: 3, State: "MASTER", Priority: 150,
 			EffectivePriority: 130, VIPs: []string{"192.0.2.100/24"}, Drops: map[string]uint64{"ttl": 2, "auth": 1},
-			Faults: []string{"eth1 down"}}},
+			Faults: []string{"eth1 down"}, MasterWithoutVIPs: true, VIPError: "add 192.0.2.100/24: too many open files"}},
 		Sync:      &Sync{Instance: "VI_1", Daemons: []string{"master sync daemon (mcast=eth0)"}},
 		Sockets:   []Socket{{Interface: "eth0", Family: "ipv4", UnknownVRID: 4, KernelDrops: 2}, {Interface: "eth1", Family: "ipv4"}},
 		IPVSDrift: &IPVSDrift{Count: 1, Ops: 2, Last: time.Now(), LastOps: []string{"update-destination"}},
@@ -144,6 +144,7 @@ func TestWriteStatus(t *testing.T) {
 		"connection sync (follows VI_1): master sync daemon (mcast=eth0)",
 		"virtual_server web: TCP 192.0.2.100:80 wlc dr (healthy weight 3, quorum 1)",
 		"192.0.2.21:80", "UP",
+		"VI_1: MASTER WITHOUT ITS VIPS: the interface holds -", "VI_1: VIP operation failing, retried: add 192.0.2.100/24: too many open files",
 		"socket eth0/ipv4: 4 adverts for VRIDs not run here, 2 dropped by the kernel",
 		"IPVS changed outside lvsd and mended 1 times (2 operations)",
 	} {

@@ -33,6 +33,15 @@ func WriteStatus(w io.Writer, s *Status) {
 		for _, f := range in.Faults {
 			fmt.Fprintf(w, "\n%s: fault: %s", in.Name, f)
 		}
+		switch {
+		case in.MasterWithoutVIPs:
+			fmt.Fprintf(w, "\n%s: MASTER WITHOUT ITS VIPS: the interface holds %s", in.Name, dash(strings.Join(in.VIPsPresent, ",")))
+		case in.BackupWithVIPs:
+			fmt.Fprintf(w, "\n%s: not master, yet the interface holds %s (added outside lvsd?)", in.Name, strings.Join(in.VIPsPresent, ","))
+		}
+		if in.VIPError != "" {
+			fmt.Fprintf(w, "\n%s: VIP operation failing, retried: %s", in.Name, in.VIPError)
+		}
 	}
 	fmt.Fprintln(w)
 	for _, so := range s.Sockets {

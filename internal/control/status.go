@@ -66,6 +66,16 @@ type Instance struct {
 	Reasserts         uint64            `json:"reasserts"`
 	Drops             map[string]uint64 `json:"drops"`
 	Faults            []string          `json:"faults,omitempty"`
+	// What the interface holds, read at the snapshot (VIPs is what the
+	// state says): a MASTER without its VIPs, or VIPs on a host that is
+	// not MASTER, show here.
+	VIPsConfigured    []string `json:"vips_configured"`
+	VIPsPresent       []string `json:"vips_present"`
+	MasterWithoutVIPs bool     `json:"master_without_vips"`
+	BackupWithVIPs    bool     `json:"backup_with_vips"`
+	VIPError          string   `json:"vip_error,omitempty"` // why the interface is not as the state says
+	VIPErrors         uint64   `json:"vip_errors"`          // VIP operations that failed
+	VIPsLost          uint64   `json:"vips_lost"`           // hand-overs: something else removed a VIP from the master
 }
 
 // Transition is an instance's last change of state and its cause.

@@ -28,6 +28,12 @@ var (
 	mVRRPDrops   = desc("vrrp_adverts_dropped_total", "Adverts dropped, by reason.", "instance", "reason")
 	mVRRPUnknown = desc("vrrp_socket_unknown_vrid_total", "Adverts received for a VRID no instance here runs, by socket.", "interface", "family")
 	mVRRPKDrops  = desc("vrrp_socket_kernel_drops_total", "Packets the kernel dropped on the VRRP socket before lvsd read them (receive buffer full).", "interface", "family")
+	mVIPsConf    = desc("vrrp_vips_configured", "VIPs configured (virtual_ips and virtual_ips_excluded).", "instance")
+	mVIPsPresent = desc("vrrp_vips_present", "Configured VIPs on the interface now, as the kernel says.", "instance")
+	mVIPsMissing = desc("vrrp_master_without_vips", "1 while the instance is MASTER and a VIP is not on the interface.", "instance")
+	mVIPsStray   = desc("vrrp_backup_with_vips", "1 while the instance is not MASTER and a VIP is on the interface.", "instance")
+	mVIPErrors   = desc("vrrp_vip_errors_total", "VIP operations (add, remove) that failed; each is retried.", "instance")
+	mVIPsLost    = desc("vrrp_vips_lost_total", "Hand-overs because something else removed a VIP from the master.", "instance")
 	mRSUp        = desc("real_server_up", "1 while the real server is healthy.", "service", "server")
 	mRSTrans     = desc("real_server_transitions_total", "Health changes since lvsd started.", "service", "server")
 	mRSLatency   = desc("real_server_check_latency_seconds", "Latency of the last check.", "service", "server")
@@ -45,7 +51,8 @@ var (
 
 func (m metrics) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{mVRRPState, mVRRPMaster, mVRRPPrio, mVRRPTrans, mVRRPSent, mVRRPRecv, mVRRPDrops,
-		mVRRPUnknown, mVRRPKDrops, mRSUp, mRSTrans, mRSLatency, mSvcQuorum, mSvcConns, mSvcRate, mSyncMsgs, mSyncConns, mSyncErrors, mReloads, mUp, mIPVSDrift} {
+		mVRRPUnknown, mVRRPKDrops, mVIPsConf, mVIPsPresent, mVIPsMissing, mVIPsStray, mVIPErrors, mVIPsLost,
+		mRSUp, mRSTrans, mRSLatency, mSvcQuorum, mSvcConns, mSvcRate, mSyncMsgs, mSyncConns, mSyncErrors, mReloads, mUp, mIPVSDrift} {
 		ch <- d
 	}
 }
@@ -78,6 +85,12 @@ func (m metrics) Collect(ch chan<- prometheus.Metric) {
 		for reason, n := range in.Drops {
 			counter(mVRRPDrops, float64(n), in.Name, reason)
 		}
+		gauge(mVIPsConf, float64(len(in.VIPsConfigured)), in.Name)
+		gauge(mVIPsPresent, float64(len(in.VIPsPresent)), in.Name)
+		gauge(mVIPsMissing, b(in.MasterWithoutVIPs), in.Name)
+		gauge(mVIPsStray, b(in.BackupWithVIPs), in.Name)
+		counter(mVIPErrors, float64(in.VIPErrors), in.Name)
+		counter(mVIPsLost, float64(in.VIPsLost), in.Name)
 	}
 	for _, so := range s.Sockets {
 		counter(mVRRPUnknown, float64(so.UnknownVRID), so.Interface, so.Family)

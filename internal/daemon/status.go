@@ -1,6 +1,7 @@
 package daemon
 
 import (
+	"net/netip"
 	"os"
 
 	"github.com/lvsd/lvsd/internal/control"
@@ -33,6 +34,7 @@ func (d *Daemon) Status() *control.Status {
 		for _, v := range s.VIPs {
 			is.VIPs = append(is.VIPs, v.String())
 		}
+		vipStatus(&is, s)
 		if !s.Last.At.IsZero() {
 			is.LastTransition = &control.Transition{From: s.Last.From.String(), To: s.Last.To.String(), Cause: s.Last.Cause, At: s.Last.At}
 		}
@@ -64,6 +66,22 @@ func socketStatus(socks []vrrp.SocketStatus) []control.Socket {
 			cs.KernelDropsError = s.DropsErr.Error()
 		}
 		out = append(out, cs)
+	}
+	return out
+}
+
+// vipStatus fills what the instance's interface holds.
+func vipStatus(is *control.Instance, s vrrp.Status) {
+	is.VIPsConfigured, is.VIPsPresent = prefixStrings(s.VIPsConfigured), prefixStrings(s.VIPsPresent)
+	is.MasterWithoutVIPs, is.BackupWithVIPs = s.MasterWithoutVIPs, s.BackupWithVIPs
+	is.VIPError, is.VIPErrors, is.VIPsLost = s.VIPError, s.VIPErrors, s.VIPsLost
+}
+
+// prefixStrings is never nil: the JSON says [] for none.
+func prefixStrings(ps []netip.Prefix) []string {
+	out := make([]string, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, p.String())
 	}
 	return out
 }

@@ -23,9 +23,12 @@ type Host struct {
 	links     map[string]*link
 	nextIndex int
 	subs      []*watchSub
+	addrSubs  []*addrSub
 	vips      map[string]map[netip.Prefix]bool // interface → VIPs held
 	removed   []netip.Prefix                   // VIPs that were held and got removed, in order
 	announced []Announcement
+	vipFail   error // the Addresser's adds and removes fail with it while set
+	vipCalls  int   // the Addresser's adds and removes, failed or not
 }
 
 // link is one interface of a host.
@@ -64,7 +67,7 @@ func NewHost(name string) *Host {
 // Deps are the host's seams for a node; the test adds OnEvent.
 func (h *Host) Deps(log *slog.Logger) vrrp.NodeDeps {
 	return vrrp.NodeDeps{
-		OpenConn: h.OpenConn, Source: h.Source, WatchInterfaces: h.WatchInterfaces,
+		OpenConn: h.OpenConn, Source: h.Source, WatchInterfaces: h.WatchInterfaces, WatchAddresses: h.WatchAddresses,
 		Addresser: h, Announcer: h, Runner: h.Runner, Log: log,
 	}
 }
@@ -99,6 +102,9 @@ func (h *Host) Recreate(name string, addrs ...netip.Addr) {
 	})
 	h.publish(linkState{name, false})
 	h.publish(linkState{name, true})
+	h.mu.Lock()
+	h.addrsChanged(name)
+	h.mu.Unlock()
 }
 
 // SetDeaf makes the reads of every VRRP conn on the interface fail (the
@@ -243,30 +249,171 @@ func (h *Host) WatchInterfaces(ctx context.Context, names []string, report func(
 	}
 }
 
-// AddVIPs holds the VIPs on the interface (vrrp.Addresser).
+// AddVIPs holds the VIPs on the interface (vrrp.Addresser), unless
+// FailVIPs made it fail.
 func (h *Host) AddVIPs(iface string, vips []netip.Prefix) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if h.vips[iface] == nil {
-		h.vips[iface] = map[netip.Prefix]bool{}
+	h.vipCalls++
+	if h.vipFail != nil {
+		return h.vipFail
 	}
-	for _, v := range vips {
-		h.vips[iface][v] = true
-	}
+	h.holdVIPs(iface, vips)
 	return nil
 }
 
-// RemoveVIPs drops the VIPs from the interface (vrrp.Addresser).
+// RemoveVIPs drops the VIPs from the interface (vrrp.Addresser), unless
+// FailVIPs made it fail.
 func (h *Host) RemoveVIPs(iface string, vips []netip.Prefix) error {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.vipCalls++
+	if h.vipFail != nil {
+		return h.vipFail
+	}
+	changed := false
 	for _, v := range vips {
 		if h.vips[iface][v] {
 			delete(h.vips[iface], v)
 			h.removed = append(h.removed, v)
+			changed = true
 		}
 	}
+	if changed {
+		h.addrsChanged(iface)
+	}
 	return nil
+}
+
+// holdVIPs adds vips to the interface and tells the address watches if
+// that changed anything. h.mu is held.
+func (h *Host) holdVIPs(iface string, vips []netip.Prefix) {
+	if h.vips[iface] == nil {
+		h.vips[iface] = map[netip.Prefix]bool{}
+	}
+	changed := false
+	for _, v := range vips {
+		changed = changed || !h.vips[iface][v]
+		h.vips[iface][v] = true
+	}
+	if changed {
+		h.addrsChanged(iface)
+	}
+}
+
+// Addrs lists the interface's addresses and the VIPs on it
+// (vrrp.Addresser); none for an interface the host does not have.
+func (h *Host) Addrs(iface string) ([]netip.Addr, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	l := h.links[iface]
+	if l == nil {
+		return nil, nil
+	}
+	out := slices.Clone(l.addrs)
+	for p := range h.vips[iface] {
+		out = append(out, p.Addr())
+	}
+	return out, nil
+}
+
+// FailVIPs makes the host's VIP adds and removes fail with err from now
+// on, as EMFILE did at a takeover; nil makes them work again.
+func (h *Host) FailVIPs(err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.vipFail = err
+}
+
+// VIPCalls counts the VIP adds and removes so far, failed or not.
+func (h *Host) VIPCalls() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.vipCalls
+}
+
+// DeleteVIP removes vip from the interface as something other than lvsd
+// would (ip addr del, a network manager): not counted in Removed.
+func (h *Host) DeleteVIP(iface string, vip netip.Prefix) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.vips[iface][vip] {
+		delete(h.vips[iface], vip)
+		h.addrsChanged(iface)
+	}
+}
+
+// AddVIP puts vip on the interface as something other than lvsd would
+// (ip addr add by hand).
+func (h *Host) AddVIP(iface string, vip netip.Prefix) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.holdVIPs(iface, []netip.Prefix{vip})
+}
+
+// SetAddrs renumbers the interface: its own addresses become addrs (in
+// the kernel's order), its VIPs stay, its link does not change.
+func (h *Host) SetAddrs(iface string, addrs ...netip.Addr) {
+	h.change(iface, func(l *link) { l.addrs = slices.Clone(addrs) })
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.addrsChanged(iface)
+}
+
+// addrSub is one address watch: the interfaces changed since it last
+// looked, and a wake-up. Telling it never blocks, so that the host can
+// tell it from inside the Addresser, on an instance's goroutine.
+type addrSub struct {
+	mu      sync.Mutex
+	pending map[string]bool
+	wake    chan struct{}
+}
+
+// addrsChanged tells every address watch that iface changed. h.mu is held.
+func (h *Host) addrsChanged(iface string) {
+	for _, sub := range h.addrSubs {
+		sub.mu.Lock()
+		sub.pending[iface] = true
+		sub.mu.Unlock()
+		select {
+		case sub.wake <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// WatchAddresses reports each named interface at start, then each change
+// of its addresses (lvsd's VIPs, DeleteVIP, AddVIP, SetAddrs, Recreate),
+// until ctx ends (NodeDeps.WatchAddresses).
+func (h *Host) WatchAddresses(ctx context.Context, names []string, changed func(name string)) error {
+	sub := &addrSub{pending: map[string]bool{}, wake: make(chan struct{}, 1)}
+	h.mu.Lock()
+	h.addrSubs = append(h.addrSubs, sub)
+	h.mu.Unlock()
+	defer func() {
+		h.mu.Lock()
+		h.addrSubs = slices.DeleteFunc(h.addrSubs, func(s *addrSub) bool { return s == sub })
+		h.mu.Unlock()
+	}()
+	for _, n := range names {
+		changed(n)
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-sub.wake:
+		}
+		sub.mu.Lock()
+		pending := sub.pending
+		sub.pending = map[string]bool{}
+		sub.mu.Unlock()
+		for _, n := range names {
+			if pending[n] {
+				changed(n)
+			}
+		}
+	}
 }
 
 // Holds reports whether the host holds vip on any interface.

@@ -2,8 +2,9 @@
 // nodes run against each other without root, under testing/synctest: a
 // Wire (a link segment carrying adverts between the conns of several
 // hosts), and a Host with its interfaces (link up or down, recreated,
-// deaf), the VIPs it holds, its announcements and its scripts. It imports
-// only vrrp.
+// deaf, renumbered), the VIPs it holds (removed or added by something
+// else, adds and removes that fail), the watches of links and addresses,
+// its announcements and its scripts. It imports only vrrp.
 package vrrptest
 
 import (
