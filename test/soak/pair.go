@@ -94,6 +94,7 @@ type node struct {
 	ka   *lvsdtest.Process
 
 	usage    DaemonUsage // the current lvsd's first reading
+	longest  DaemonUsage // the earlier lvsd run here through the most faults
 	measured bool        // usage holds a reading of the current process
 	since    string      // what (re)started the process, until it is measured
 }

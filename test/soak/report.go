@@ -35,6 +35,7 @@ type DaemonUsage struct {
 	Name       string
 	Pid        int
 	Since      string // "start" or the fault that (re)started it
+	Faults     int    // faults it lived through from its first reading to its last
 	Start, End Usage
 }
 
@@ -86,14 +87,17 @@ func (r *Report) Table() string {
 	}
 	fmt.Fprintf(w, "total\t%d\t%d\t\t\t\n", r.Faults, len(r.Violations))
 	w.Flush()
+	if len(r.Violations) > 0 {
+		b.WriteString("(a gap that a violation left open is timed until the pair was rebuilt)\n")
+	}
 	w = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "daemon\tpid\tsince\tfds\tthreads\tRSS MiB\tleak\t")
+	fmt.Fprintln(w, "daemon\tpid\tsince\tfaults lived\tfds\tthreads\tRSS MiB\tleak\t")
 	for _, d := range r.Daemons {
 		leak := d.Leak()
 		if leak == "" {
 			leak = "none"
 		}
-		fmt.Fprintf(w, "%s\t%d\t%s\t%d → %d\t%d → %d\t%.1f → %.1f (%+.1f)\t%s\t\n", d.Name, d.Pid, d.Since,
+		fmt.Fprintf(w, "%s\t%d\t%s\t%d\t%d → %d\t%d → %d\t%.1f → %.1f (%+.1f)\t%s\t\n", d.Name, d.Pid, d.Since, d.Faults,
 			d.Start.FDs, d.End.FDs, d.Start.Threads, d.End.Threads,
 			mib(d.Start.RSSKiB), mib(d.End.RSSKiB), mib(d.End.RSSKiB-d.Start.RSSKiB), leak)
 	}

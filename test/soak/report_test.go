@@ -25,7 +25,7 @@ func TestReport(t *testing.T) {
 		Violations: []Violation{{Fault: Fault{Seq: 3, Kind: Kill, Hold: time.Second}, Problems: []string{"the VIP is held by 0 directors"}, Sequence: []string{"+1s #1 reload", "+5s #3 kill"}}},
 		Daemons: []DaemonUsage{
 			{Name: "dir-a", Pid: 10, Since: "start", Start: Usage{12, 8, 14000}, End: Usage{12, 9, 15000}},
-			{Name: "dir-b", Pid: 11, Since: "#2", Start: Usage{12, 8, 14000}, End: Usage{30, 9, 80000}},
+			{Name: "dir-b", Pid: 11, Since: "#2", Faults: 1, Start: Usage{12, 8, 14000}, End: Usage{30, 9, 80000}},
 		},
 		Longest: func(k Kind) (time.Duration, time.Duration) {
 			if k == Kill {
@@ -40,7 +40,7 @@ func TestReport(t *testing.T) {
 	table := r.Table()
 	flat := strings.Join(strings.Fields(table), " ") // columns as single spaces
 	for _, want := range []string{"seed 5", "3 faults, 1 invariant violations, 1 daemons leaking", "kill 2 1 1.8s 0 stop-master off",
-		"reload 1 0 0 0", "total 3 1", "dir-b 11 #2 12 → 30 8 → 9 13.7 → 78.1 (+64.5) 18 more open descriptors, RSS 64 MiB larger", "none"} {
+		"reload 1 0 0 0", "total 3 1", "dir-b 11 #2 1 12 → 30 8 → 9 13.7 → 78.1 (+64.5) 18 more open descriptors, RSS 64 MiB larger", "none"} {
 		if !strings.Contains(flat, want) {
 			t.Errorf("table lacks %q:\n%s", want, table)
 		}

@@ -106,6 +106,11 @@ func (sk *soak) step(f Fault) {
 	problems = append(problems, sk.check(expect, sk.mon.Moved())...)
 	if len(problems) == 0 {
 		sk.t.Logf("soak: %s: ok", line)
+		for _, n := range sk.nodes {
+			if n.measured {
+				n.usage.Faults++
+			}
+		}
 		sk.measure()
 		return
 	}
@@ -165,8 +170,9 @@ func (sk *soak) measure() {
 	}
 }
 
-// retire takes the last reading of an lvsd about to be killed and keeps
-// its row if it leaked: a leak must not hide behind a restart.
+// retire takes the last reading of an lvsd about to be killed. Its row
+// is kept if it leaked (a leak must not hide behind a restart), or as
+// the node's longest-lived run so far, shown at the end beside the last.
 func (sk *soak) retire(n *node) {
 	if n.lvsd == nil || !n.measured || n.lvsd.Exited() {
 		return
@@ -176,8 +182,11 @@ func (sk *soak) retire(n *node) {
 		return
 	}
 	n.usage.End = u
-	if n.usage.Leak() != "" {
+	switch {
+	case n.usage.Leak() != "":
 		sk.report.Daemons = append(sk.report.Daemons, n.usage)
+	case n.usage.Faults > n.longest.Faults:
+		n.longest = n.usage
 	}
 }
 
@@ -192,5 +201,8 @@ func (sk *soak) finish(n *node) {
 		return
 	}
 	n.usage.End = u
+	if n.longest.Faults > n.usage.Faults {
+		sk.report.Daemons = append(sk.report.Daemons, n.longest)
+	}
 	sk.report.Daemons = append(sk.report.Daemons, n.usage)
 }
