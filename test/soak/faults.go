@@ -43,12 +43,7 @@ const (
 	Backup             // the other
 )
 
-func (r Role) String() string {
-	if r == Master {
-		return "master"
-	}
-	return "backup"
-}
+func (r Role) String() string { return [...]string{Master: "master", Backup: "backup"}[r] }
 
 // Fault is one step of the schedule.
 type Fault struct {

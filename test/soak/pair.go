@@ -217,13 +217,12 @@ func (p *pair) learnVIP() {
 	if out, err := p.run(p.obs, "ip", "neigh", "flush", "dev", "eth0"); err != nil {
 		p.t.Fatalf("soak: flush the observer's neighbours: %v: %s", err, out)
 	}
-	err := p.obs.Do(func() error {
+	err := p.obs.Do(func() error { // one datagram to the discard port
 		c, err := net.Dial("udp4", netip.AddrPortFrom(vip, 9).String())
-		if err != nil {
-			return err
+		if err == nil {
+			_, err = c.Write([]byte("soak"))
+			c.Close()
 		}
-		defer c.Close()
-		_, err = c.Write([]byte("soak"))
 		return err
 	})
 	if err != nil {

@@ -72,32 +72,32 @@ func (r *Report) Table() string {
 	fmt.Fprintf(&b, "soak: %s, seed %d, %s, %d faults, %d invariant violations, %d daemons leaking\n",
 		r.Variant, r.Settings.Seed, r.Elapsed.Round(time.Second), r.Faults, len(r.Violations), leaked)
 	w := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "fault kind\tinjected\tviolations\tlongest with no holder\tlongest with two holders\t")
+	fmt.Fprintln(w, "fault kind\tinjected\tviolations\tlongest with no holder\tlongest with two holders")
 	for _, k := range Kinds {
 		enabled := false
 		for _, e := range r.Settings.Kinds {
 			enabled = enabled || e == k
 		}
 		if !enabled {
-			fmt.Fprintf(w, "%s\toff\t\t\t\t\n", k)
+			fmt.Fprintf(w, "%s\toff\n", k)
 			continue
 		}
 		none, two := r.Longest(k)
-		fmt.Fprintf(w, "%s\t%d\t%d\t%s\t%s\t\n", k, r.Injected[k], perKind[k], ms(none), ms(two))
+		fmt.Fprintf(w, "%s\t%d\t%d\t%s\t%s\n", k, r.Injected[k], perKind[k], ms(none), ms(two))
 	}
-	fmt.Fprintf(w, "total\t%d\t%d\t\t\t\n", r.Faults, len(r.Violations))
+	fmt.Fprintf(w, "total\t%d\t%d\n", r.Faults, len(r.Violations))
 	w.Flush()
 	if len(r.Violations) > 0 {
 		b.WriteString("(a gap that a violation left open is timed until the pair was rebuilt)\n")
 	}
 	w = tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(w, "daemon\tpid\tsince\tfaults lived\tfds\tthreads\tRSS MiB\tleak\t")
+	fmt.Fprintln(w, "daemon\tpid\tsince\tfaults lived\tfds\tthreads\tRSS MiB\tleak")
 	for _, d := range r.Daemons {
 		leak := d.Leak()
 		if leak == "" {
 			leak = "none"
 		}
-		fmt.Fprintf(w, "%s\t%d\t%s\t%d\t%d → %d\t%d → %d\t%.1f → %.1f (%+.1f)\t%s\t\n", d.Name, d.Pid, d.Since, d.Faults,
+		fmt.Fprintf(w, "%s\t%d\t%s\t%d\t%d → %d\t%d → %d\t%.1f → %.1f (%+.1f)\t%s\n", d.Name, d.Pid, d.Since, d.Faults,
 			d.Start.FDs, d.End.FDs, d.Start.Threads, d.End.Threads,
 			mib(d.Start.RSSKiB), mib(d.End.RSSKiB), mib(d.End.RSSKiB-d.Start.RSSKiB), leak)
 	}
