@@ -79,13 +79,13 @@ func (r *Report) Table() string {
 			enabled = enabled || e == k
 		}
 		if !enabled {
-			fmt.Fprintf(w, "%s\toff\n", k)
+			fmt.Fprintf(w, "%s\toff\t-\t-\t-\n", k) // as many cells as the others: one column block
 			continue
 		}
 		none, two := r.Longest(k)
 		fmt.Fprintf(w, "%s\t%d\t%d\t%s\t%s\n", k, r.Injected[k], perKind[k], ms(none), ms(two))
 	}
-	fmt.Fprintf(w, "total\t%d\t%d\n", r.Faults, len(r.Violations))
+	fmt.Fprintf(w, "total\t%d\t%d\t-\t-\n", r.Faults, len(r.Violations))
 	w.Flush()
 	if len(r.Violations) > 0 {
 		b.WriteString("(a gap that a violation left open is timed until the pair was rebuilt)\n")

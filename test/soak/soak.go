@@ -87,12 +87,19 @@ func (sk *soak) sample(ctx context.Context) {
 func (sk *soak) step(f Fault) {
 	sk.t.Helper()
 	n := sk.target(f)
-	expect := ""
-	if h := sk.sole(); f.quiet() && h != nil {
-		expect = h.name
+	expect, role := "", Backup
+	if h := sk.sole(); h != nil {
+		if f.quiet() {
+			expect = h.name
+		}
+		if h == n {
+			role = Master
+		}
 	}
+	// The host and its role as found: the kinds only lvsd has hit the
+	// lvsd whatever the role drawn.
 	at := time.Since(sk.started).Round(100 * time.Millisecond)
-	line := fmt.Sprintf("+%s %s [%s]", at, f, n.name)
+	line := fmt.Sprintf("+%s %s [%s, the %s]", at, f, n.name, role)
 	sk.seq = append(sk.seq, line)
 	sk.report.Faults++
 	sk.report.Injected[f.Kind]++
