@@ -87,14 +87,12 @@ func (sk *soak) sample(ctx context.Context) {
 func (sk *soak) step(f Fault) {
 	sk.t.Helper()
 	n := sk.target(f)
-	expect, role := "", Backup
-	if h := sk.sole(); h != nil {
-		if f.quiet() {
-			expect = h.name
-		}
-		if h == n {
-			role = Master
-		}
+	role, calm, expect := Backup, sk.calmBefore(f, n), ""
+	if sk.sole() == n {
+		role = Master
+	}
+	if calm != nil {
+		expect = calm.holder.name
 	}
 	// The host and its role as found: the kinds only lvsd has hit the
 	// lvsd whatever the role drawn.
@@ -110,7 +108,8 @@ func (sk *soak) step(f Fault) {
 	}
 	problems := sk.inject(f, n)
 	time.Sleep(settle)
-	problems = append(problems, sk.check(expect, sk.mon.Moved())...)
+	problems = append(problems, sk.check()...)
+	problems = append(problems, sk.calmAfter(calm, sk.mon.Moved())...)
 	if len(problems) == 0 {
 		sk.t.Logf("soak: %s: ok", line)
 		for _, n := range sk.nodes {
@@ -154,7 +153,7 @@ func (sk *soak) whole() {
 	lvsdtest.WaitFor(sk.t, 10*time.Second, "one director holds the VIP", func() bool { return sk.sole() != nil })
 	time.Sleep(settle) // the election ends: the higher priority preempts
 	sk.learnVIP()
-	if problems := sk.check("", ""); len(problems) > 0 {
+	if problems := sk.check(); len(problems) > 0 {
 		sk.t.Fatalf("soak: the pair just started is not whole:\n  - %s", strings.Join(problems, "\n  - "))
 	}
 	sk.seq = nil
