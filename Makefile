@@ -14,7 +14,7 @@ LDFLAGS := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.dat
 # kernel), vmguest (code that runs inside the VM).
 TAGS := lab vm vmguest bench
 
-.PHONY: all build deps lint test test-unit test-fuzz test-lab test-vm test-demo bench demo clean lab-sweep
+.PHONY: all build deps lint test test-unit test-fuzz test-lab test-soak test-vm test-demo bench soak demo clean lab-sweep
 
 all: build
 
@@ -35,7 +35,7 @@ lint:
 	  if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
 # Every tier, in order; CI runs this (.ci/run).
-test: deps lint test-unit test-fuzz test-lab test-vm test-demo
+test: deps lint test-unit test-fuzz test-lab test-soak test-vm test-demo
 
 test-unit:
 	$(GO) test -race -count=1 ./...
@@ -47,6 +47,19 @@ test-fuzz:
 
 test-lab: lab-sweep
 	$(GO) test -tags lab -count=1 -p 1 -v -timeout 20m ./test/lab/... ./test/e2e/...
+
+# The chaos soak (test/soak) on a fixed seed: 3 minutes of an lvsd pair,
+# every fault kind. LVSD_SOAK_FAULTS, LVSD_SOAK_STEPS and the two below
+# replay a violation (its log line gives them). The keepalived variant
+# runs with `make soak SOAK_TEST=TestSoakKeepalived`: a keepalived master
+# that yields after a partition heals does so silently, so nothing tells
+# lvsd to re-announce, and the segment can keep keepalived's MAC for the
+# VIP (see test/soak's doc).
+SOAK_DURATION ?= 3m
+SOAK_SEED ?= 1
+test-soak: lab-sweep
+	LVSD_SOAK_DURATION=$(SOAK_DURATION) LVSD_SOAK_SEED=$(SOAK_SEED) \
+	  $(GO) test -tags lab -count=1 -p 1 -v -timeout 15m -run 'TestSoak$$' ./test/soak/
 
 test-vm:
 	$(GO) test -tags vm -count=1 -p 1 -v -timeout 40m ./test/vm/... ./test/director/...
@@ -74,6 +87,23 @@ bench: deps
 	@$(GO) run ./test/benchtab/print .cache/bench-rows.jsonl
 	@echo
 	@echo "details: .cache/bench.log"
+
+# The long chaos run: the lvsd pair for 30 minutes on a random seed,
+# printed first (LVSD_SOAK_SEED, LVSD_SOAK_DURATION, LVSD_SOAK_FAULTS and
+# SOAK_TEST=TestSoakKeepalived override). Prints the soak's table and any
+# violation with its replay; the whole log stays in .cache/soak.log.
+SOAK_TEST ?= TestSoak$$
+soak: deps lab-sweep
+	@mkdir -p .cache
+	@seed=$${LVSD_SOAK_SEED:-$$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')}; \
+	  dur=$${LVSD_SOAK_DURATION:-30m}; \
+	  echo "soak: $(SOAK_TEST), seed $$seed, $$dur (log: .cache/soak.log)"; \
+	  LVSD_SOAK_SEED=$$seed LVSD_SOAK_DURATION=$$dur $(GO) test -tags lab -count=1 -v -timeout 24h \
+	    -run '$(SOAK_TEST)' ./test/soak/ > .cache/soak.log 2>&1; rc=$$?; \
+	  awk '/VIOLATION after/{v=1} v&&/replay:/{print; v=0; next} v' .cache/soak.log; \
+	  awk '/^soak: /{t=1} t&&/^$$/{t=0} t' .cache/soak.log; \
+	  [ $$rc -eq 0 ] || { echo "soak failed (exit $$rc): see .cache/soak.log"; tail -5 .cache/soak.log; }; \
+	  exit $$rc
 
 # The main job: a narrated director pair on an embedded lab, a few minutes.
 demo: deps
