@@ -1,13 +1,12 @@
 package conf
 
 import (
+	"github.com/lvsd/lvsd/conf/bound"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
-
-const vrrpBody = "vrrp \"VI_1\" {\n  interface = \"eth0\"\n  virtual_router_id = 51\n  virtual_ips = [\"192.0.2.100/24\"]\n}\n"
 
 // TestBoundsRefuseBeforeParsing: files the parser would die on (its stack
 // overflows near 100,000 levels: fatal, not a panic) are refused with a
@@ -24,7 +23,7 @@ func TestBoundsRefuseBeforeParsing(t *testing.T) {
 		{"unary minus with spaces", "a = " + strings.Repeat("- ", n) + "1", "f.hcl:1,133: Nesting too deep"},
 		{"conditionals", "a = " + strings.Repeat("x ? 1 : ", n) + "1", "f.hcl:1,519: Nesting too deep"},
 		{"parentheses in a heredoc interpolation", "a = <<EOF\n${" + strings.Repeat("(", n) + "\nEOF\n", "f.hcl:2,65: Nesting too deep"},
-		{"too large", "# " + strings.Repeat("x", MaxFileSize), "f.hcl:1,4194305: Configuration file too large"},
+		{"too large", "# " + strings.Repeat("x", bound.MaxFileSize), "f.hcl:1,4194305: Configuration file too large"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -36,34 +35,6 @@ func TestBoundsRefuseBeforeParsing(t *testing.T) {
 				t.Errorf("got %q, want it to start with %q", got, c.want)
 			}
 		})
-	}
-}
-
-// TestBoundsIgnoreText: brackets, operators and markers inside comments,
-// strings and heredocs are text, not nesting; a deep but reasonable file
-// passes.
-func TestBoundsIgnoreText(t *testing.T) {
-	deep := strings.Repeat("[", 40) + strings.Repeat("]", 40)
-	text := strings.Repeat("[{(${!-?", 100)
-	srcs := map[string]string{
-		"line comments":  "# " + text + "\n// " + text + "\n" + vrrpBody,
-		"block comment":  "/* " + text + "\n" + text + " */\n" + vrrpBody,
-		"escaped string": "a = \"\\\" $${ %%{ " + strings.Repeat("[", 100) + "\"\n",
-		"heredoc":        "a = <<-EOT\n  " + strings.Repeat("[{(", 100) + " $${\n  EOT\nb = 1\n",
-		"identifiers":    "a = [" + strings.Repeat("x-", 100) + "y]\n",
-		"deep list":      "a = " + deep + "\n",
-		"many conditionals apart": "a = [" + strings.Repeat("x ? 1 : 2, ", 100) + "]\n" +
-			strings.Repeat("b = x ? 1 : 2\n", 100),
-		"interpolation":   "a = \"${\"${x}\"}[[[[\"\n",
-		"exactly the max": "a = " + strings.Repeat("[", MaxNesting) + strings.Repeat("]", MaxNesting) + "\n",
-	}
-	for name, src := range srcs {
-		if diags := checkBounds([]byte(src), "f.hcl"); diags.HasErrors() {
-			t.Errorf("%s: %s", name, FormatDiagnostic(diags[0]))
-		}
-	}
-	if diags := checkBounds([]byte("a = "+strings.Repeat("[", MaxNesting+1)), "f.hcl"); !diags.HasErrors() {
-		t.Error("one past the max: accepted")
 	}
 }
 

@@ -2,6 +2,7 @@ package conf
 
 import (
 	"fmt"
+	"github.com/lvsd/lvsd/conf/bound"
 	"io"
 	"net"
 	"net/netip"
@@ -61,7 +62,7 @@ func Load(path string) (*Config, hcl.Diagnostics) {
 	return Parse(src, path, ThisHost{})
 }
 
-// readBounded reads path up to one byte past MaxFileSize: enough for
+// readBounded reads path up to one byte past bound.MaxFileSize: enough for
 // Parse to refuse a larger file, never the whole of a huge one.
 func readBounded(path string) ([]byte, error) {
 	f, err := os.Open(path)
@@ -69,14 +70,14 @@ func readBounded(path string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	return io.ReadAll(io.LimitReader(f, bound.MaxFileSize+1))
 }
 
 // Parse validates src, named filename in diagnostics, against host. A
 // file beyond the bounds (size, nesting) is refused before the HCL parser
 // reads it.
 func Parse(src []byte, filename string, host Host) (*Config, hcl.Diagnostics) {
-	if diags := checkBounds(src, filename); diags.HasErrors() {
+	if diags := bound.Check(src, filename); diags.HasErrors() {
 		return nil, diags
 	}
 	f, diags := hclsyntax.ParseConfig(src, filename, hcl.InitialPos)

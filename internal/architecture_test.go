@@ -1,7 +1,10 @@
 package internal
 
 import (
+	"bytes"
+	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -102,6 +105,39 @@ func TestForbidden(t *testing.T) {
 	} {
 		if got := forbiddenImport(c.from, c.to) != ""; got != c.bad {
 			t.Errorf("%s → %s forbidden: %v, want %v", c.from, c.to, got, c.bad)
+		}
+	}
+}
+
+// The composition root composes and conf is its schema (issue 9's
+// budgets): cmd/lvsd at most 1,200 lines of non-test Go, conf's own
+// package (the importer and the bounds are packages of their own) at
+// most 2,000.
+func TestSizeBudgets(t *testing.T) {
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}").Output()
+	if err != nil {
+		t.Fatalf("go list -m: %v", err)
+	}
+	root := strings.TrimSpace(string(out))
+	for dir, budget := range map[string]int{"cmd/lvsd": 1200, "conf": 2000} {
+		files, err := filepath.Glob(filepath.Join(root, dir, "*.go"))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("%s: no Go files (%v)", dir, err)
+		}
+		lines := 0
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			b, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lines += bytes.Count(b, []byte("\n"))
+		}
+		t.Logf("%s: %d lines of non-test Go (budget %d)", dir, lines, budget)
+		if lines > budget {
+			t.Errorf("%s has %d lines of non-test Go, over its budget of %d: move logic into a package", dir, lines, budget)
 		}
 	}
 }

@@ -1,4 +1,10 @@
-package conf
+// Package bound refuses an HCL source that is too large or nested too
+// deeply before the HCL parser sees it: the parser recurses once per
+// nested bracket, interpolation and unary operator, and runs out of stack
+// (a fatal error, not a panic) near 100,000 levels. It is a lexical
+// check, apart from conf's schema; conf.Parse calls it first, for check,
+// run and reload alike. It imports only hcl.
+package bound
 
 import (
 	"bytes"
@@ -45,9 +51,9 @@ type scanner struct {
 	unary     int // ! and - in a row: each nests the parser once more
 }
 
-// checkBounds reports a file too large or too deeply nested for the
+// Check reports a file too large or too deeply nested for the
 // parser, at the line and column where the limit is crossed.
-func checkBounds(src []byte, filename string) hcl.Diagnostics {
+func Check(src []byte, filename string) hcl.Diagnostics {
 	s := &scanner{src: src, line: 1, col: 1, stack: []frame{{kind: 'c'}}}
 	if len(src) > MaxFileSize {
 		s.advanceTo(MaxFileSize)
