@@ -22,6 +22,9 @@ func TestBoundsRefuseBeforeParsing(t *testing.T) {
 		{"unary not", "a = " + strings.Repeat("!", n) + "true", "f.hcl:1,69: Nesting too deep"},
 		{"unary minus with spaces", "a = " + strings.Repeat("- ", n) + "1", "f.hcl:1,133: Nesting too deep"},
 		{"conditionals", "a = " + strings.Repeat("x ? 1 : ", n) + "1", "f.hcl:1,519: Nesting too deep"},
+		{"binary operators", "priority = " + strings.Repeat("1+", n) + "1", "f.hcl:1,269: Nesting too deep"},
+		{"binary minus", "priority = " + strings.Repeat("1-", n) + "1", "f.hcl:1,269: Nesting too deep"},
+		{"comparisons", "a = " + strings.Repeat("x == ", n) + "1", "f.hcl:1,327: Nesting too deep"},
 		{"parentheses in a heredoc interpolation", "a = <<EOF\n${" + strings.Repeat("(", n) + "\nEOF\n", "f.hcl:2,65: Nesting too deep"},
 		{"too large", "# " + strings.Repeat("x", bound.MaxFileSize), "f.hcl:1,4194305: Configuration file too large"},
 	}

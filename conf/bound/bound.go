@@ -38,6 +38,7 @@ type frame struct {
 	close byte   // code: the byte that ends it ('}', ']', ')'); 0 for the body
 	term  []byte // heredoc: its closing marker
 	cond  int    // code: conditionals (a ? b : c ? …) chained here
+	ops   int    // code: operator bytes in the current element (1+1+…)
 }
 
 // scanner walks a file as far as the bounds need: it knows comments,
@@ -116,7 +117,15 @@ func (s *scanner) step() int {
 	return s.stepCode()
 }
 
-func (s *scanner) depth() int { return len(s.stack) - 1 + s.top().cond + s.unary }
+// depth is how deep the parser would be here: open constructs, chained
+// conditionals and unary operators each nest it once, and so does each
+// binary operator, since it builds a left-leaning tree that evaluation
+// walks recursively (1+1+…). An operator is one or two bytes (+, ==, &&):
+// two bytes count one level. A run of - counts once, as unary or binary.
+func (s *scanner) depth() int {
+	f := s.top()
+	return len(s.stack) - 1 + f.cond + max(s.unary, f.ops/2)
+}
 
 func (s *scanner) stepCode() int {
 	c, f := s.src[s.i], s.top()
@@ -152,12 +161,17 @@ func (s *scanner) stepCode() int {
 		if f.kind == 'c' && f.close != 0 {
 			s.pop()
 		}
-	case c == '!' || c == '-':
+	case c == '!':
 		s.unary++
+	case c == '-': // unary in a run (- - 1), binary in a chain (1-1-…)
+		s.unary++
+		f.ops++
 	case c == '?':
 		f.cond++
+	case bytes.IndexByte([]byte("+*/%<>=&|"), c) >= 0:
+		f.ops++
 	case c == ',' || c == '\n' && (f.close == 0 || f.close == '}'):
-		f.cond = 0 // the next element or attribute starts afresh
+		f.cond, f.ops = 0, 0 // the next element or attribute starts afresh
 	}
 	d := s.depth()
 	if d <= MaxNesting {
