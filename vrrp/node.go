@@ -405,7 +405,6 @@ func (n *Node) updateInstance(m *running, ic Config, scripts map[string]TrackScr
 	if src != m.src || !slices.Equal(ic.UnicastPeers, m.cfg.UnicastPeers) {
 		transport = sock.Transport(src, ic.UnicastPeers)
 	}
-	m.notifier.SetConfig(ic.Notify)
 	ch := Change{Transport: transport, TrackScripts: scripts}
 	if src != m.src {
 		ch.LocalIP = src
@@ -419,6 +418,8 @@ func (n *Node) updateInstance(m *running, ic Config, scripts map[string]TrackScr
 	if err != nil {
 		return fmt.Errorf("instance %s: %w", ic.Name, err)
 	}
+	// Only now: a replaced instance runs its own (old) stop script.
+	m.notifier.SetConfig(ic.Notify)
 	if (len(ic.UnicastPeers) == 0) != (len(m.cfg.UnicastPeers) == 0) {
 		sock.Unregister(ic.VRID)
 		if err := sock.Register(ic.VRID, m.in, len(ic.UnicastPeers) == 0); err != nil {

@@ -15,9 +15,12 @@ import (
 const (
 	vipRetryMin = 100 * time.Millisecond
 	vipRetryMax = 5 * time.Second
-	// shutdownRetries bounds the removal's retries at stop: the daemon is
-	// going away, and a stop must not hang on the kernel.
+	// shutdownRetries and shutdownWait bound the removal's retries at
+	// stop: the daemon is going away, instances stop one after another,
+	// and a stop must not hang on the kernel past the service manager's
+	// patience (a few hundred ms per instance at most).
 	shutdownRetries = 3
+	shutdownWait    = 100 * time.Millisecond
 )
 
 func (in *Instance) allVIPs() []netip.Prefix { return allVIPsOf(in.cfg) }
@@ -92,7 +95,7 @@ func (in *Instance) retryVIPs() {
 func (in *Instance) stopVIPs() {
 	in.wantVIPs = false
 	for i := 0; !in.holdVIPs() && i < shutdownRetries; i++ {
-		time.Sleep(in.vipWait)
+		time.Sleep(shutdownWait) // not the backoff: that may have grown to vipRetryMax
 	}
 	in.vipRetry.Stop()
 }

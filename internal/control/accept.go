@@ -85,8 +85,9 @@ type connSet struct {
 // trackedConn gives its slot back when closed, once.
 type trackedConn struct {
 	net.Conn
-	set  *connSet
-	once sync.Once
+	set     *connSet
+	once    sync.Once
+	evicted bool // under set.mu: its slot went to a newer connection
 }
 
 func (t *trackedConn) Close() error {
@@ -114,6 +115,7 @@ func (s *connSet) admit(c net.Conn) (t *trackedConn, evicted, ok bool) {
 		}
 		victim := s.waiting[0]
 		s.waiting = s.waiting[1:]
+		victim.evicted = true
 		s.evicted++
 		s.mu.Unlock()
 		evicted = true
@@ -121,11 +123,14 @@ func (s *connSet) admit(c net.Conn) (t *trackedConn, evicted, ok bool) {
 	}
 }
 
-// busy marks t as answering: it has sent its request and is not evicted.
-func (s *connSet) busy(t *trackedConn) {
+// busy marks t as answering once it has sent its request; false: it was
+// evicted meanwhile, and its request must not run (its client saw the
+// connection close and may well ask again).
+func (s *connSet) busy(t *trackedConn) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.unwait(t)
+	return !t.evicted
 }
 
 func (s *connSet) release(t *trackedConn) {

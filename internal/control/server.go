@@ -88,7 +88,9 @@ func handle(c *trackedConn, set *connSet, h Handler, log *slog.Logger, lim limit
 	var req Request
 	reply := Reply{OK: true}
 	line, err := bufio.NewReaderSize(&limitReader{c, requestLimit}, requestLimit).ReadBytes('\n')
-	set.busy(c)
+	if !set.busy(c) {
+		return // evicted while its request arrived: not run
+	}
 	c.SetDeadline(time.Now().Add(lim.exchange))
 	if err == nil {
 		err = json.Unmarshal(line, &req)
