@@ -35,8 +35,48 @@ type node struct {
 	onEvent   func(Event) // also told of each transition
 	group     *Group
 	spy       *announceSpy
-	vipFail   error // AddVIPs and RemoveVIPs fail with it while set
-	vipCalls  int   // AddVIPs and RemoveVIPs calls
+	vipFail   error    // AddVIPs and RemoveVIPs fail with it while set
+	vipCalls  int      // AddVIPs and RemoveVIPs calls
+	stopped   bool     // its reader is stopped too: packets stay "in the kernel"
+	inKernel  []Packet // what arrived meanwhile, unread
+}
+
+// Pending is the transport's view of the kernel queue (SIOCINQ).
+func (n *node) Pending() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return len(n.inKernel) > 0
+}
+
+// receive is the socket reading a packet: held while the reader is
+// stopped, delivered otherwise.
+func (n *node) receive(p Packet) {
+	n.mu.Lock()
+	if n.stopped {
+		n.inKernel = append(n.inKernel, p)
+		n.mu.Unlock()
+		return
+	}
+	n.mu.Unlock()
+	n.inst.Deliver(p)
+}
+
+// stopReader stops the node's reader, as SIGSTOP stops the process's;
+// the returned func continues it, which reads what the kernel queued.
+func (n *node) stopReader() (cont func()) {
+	n.mu.Lock()
+	n.stopped = true
+	n.mu.Unlock()
+	return func() {
+		n.mu.Lock()
+		n.stopped = false
+		queued := n.inKernel
+		n.inKernel = nil
+		n.mu.Unlock()
+		for _, p := range queued {
+			n.inst.Deliver(p)
+		}
+	}
 }
 
 // announceSpy records which addresses each announcement named.
@@ -64,7 +104,7 @@ func (n *node) Send(a *Advert) error {
 	defer n.w.mu.Unlock()
 	for _, o := range n.w.nodes {
 		if o != n && !o.isCut() {
-			o.inst.Deliver(Packet{Src: n.ip, Dst: GroupIPv4, TTL: TTL, Data: b})
+			o.receive(Packet{Src: n.ip, Dst: GroupIPv4, TTL: TTL, Data: b})
 		}
 	}
 	return nil

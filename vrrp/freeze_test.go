@@ -115,3 +115,33 @@ func (in *Instance) vipErrOf() (err error) {
 	in.do(func() { err = in.vipErr })
 	return err
 }
+
+// A whole process stopped (SIGSTOP) leaves its master's adverts in the
+// kernel, unread, and its timer on time when the stop ends just after the
+// due time: the socket's pending packets, not the timer's lateness, tell
+// the backup to wait for them. Found by the chaos soak (1 in 25 freezes).
+func TestStoppedBackupReadsTheKernelQueueFirst(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := &wire{}
+		m := w.add(t, "192.0.2.11", testConfig("M", 150), nil)
+		b := w.add(t, "192.0.2.12", testConfig("B", 100), nil)
+		time.Sleep(10 * time.Second)
+		for i := range 10 {
+			time.Sleep(m.lastSent().Add(10 * time.Millisecond).Sub(time.Now()))
+			due := b.downDue()
+			cont := b.stopReader()
+			thaw := b.freeze()
+			time.Sleep(due.Sub(time.Now()) + 10*time.Millisecond) // well within lateTolerance
+			thaw()
+			synctest.Wait()
+			time.Sleep(20 * time.Millisecond) // the reader runs a little after the instance
+			cont()
+			synctest.Wait()
+			if ev := b.lastEvent(); b.state() != Backup || ev.From != Initialize {
+				t.Fatalf("stop %d: B is %s, last transition %s → %s (%s); want BACKUP since its start",
+					i, b.state(), ev.From, ev.To, ev.Cause)
+			}
+			time.Sleep(2 * time.Second)
+		}
+	})
+}

@@ -181,11 +181,13 @@ func (in *Instance) masterDownExpired() {
 	if in.downGen != gen || in.state != Backup {
 		return // an advert re-armed the timer
 	}
-	if late := time.Since(in.downDue); late > lateTolerance && !in.downGrace {
+	if late := time.Since(in.downDue); (late > lateTolerance || in.packetsPending()) && !in.downGrace {
 		// The adverts the kernel queued while the process was stopped
-		// may not have reached the queue yet.
+		// may not have reached the queue yet: the timer fired late, or
+		// the socket still holds packets (a stop that ended just after
+		// the due time leaves the timer on time and the adverts unread).
 		grace := min(lateGrace, in.masterAdverInt)
-		in.log.Info("master_down timer fired late (the process was stopped or starved): waiting for adverts received meanwhile before taking over",
+		in.log.Info("master_down timer fired with adverts possibly unread (the process was stopped or starved): waiting for them before taking over",
 			"late", late, "grace", grace)
 		in.down.Reset(grace)
 		in.downDue, in.downGrace = time.Now().Add(grace), true
@@ -201,6 +203,13 @@ func (in *Instance) masterDownExpired() {
 		}
 	}
 	in.becomeMaster(in.downCause)
+}
+
+// packetsPending reports whether the instance's socket holds packets not
+// read yet, when its transport can tell.
+func (in *Instance) packetsPending() bool {
+	p, ok := in.deps.Transport.(interface{ Pending() bool })
+	return ok && p.Pending()
 }
 
 // arrival is a packet as Deliver queued it.

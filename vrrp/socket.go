@@ -324,6 +324,22 @@ type socketTransport struct {
 	dsts []netip.Addr
 }
 
+// queuedConn is a Conn that can tell whether the kernel holds packets
+// not read yet (the raw socket: SIOCINQ).
+type queuedConn interface {
+	Queued() bool
+}
+
+// Pending reports whether the kernel holds packets of this socket that
+// lvsd has not read yet: an instance whose Master_Down_Timer fires waits
+// for them before taking over (they may be its master's adverts, queued
+// while lvsd was stopped).
+func (t *socketTransport) Pending() bool {
+	c, _ := t.s.current()
+	q, ok := c.(queuedConn)
+	return ok && q.Queued()
+}
+
 // Send lists in the advert only the VIPs that fit in one packet on the
 // interface's MTU (at most 255): an advert is never fragmented, and more
 // VIPs than fit must not stop the adverts (the peer would take over too).

@@ -193,6 +193,18 @@ func (c *rawConn) MTU() int {
 	return mtu
 }
 
+// Queued reports whether the kernel's receive queue of the socket holds a
+// packet (SIOCINQ: the size of the next one, 0 when none).
+func (c *rawConn) Queued() bool {
+	n := 0
+	err := c.withFd(func(fd int) error {
+		v, err := unix.IoctlGetInt(fd, unix.SIOCINQ)
+		n = v
+		return err
+	})
+	return err == nil && n > 0
+}
+
 // KernelDrops is how many packets the kernel dropped for this socket
 // (its receive buffer full): the drops column of /proc/net/raw or
 // /proc/net/raw6, found by the socket's inode.
