@@ -24,14 +24,23 @@ func (in *Instance) StepDown(hold time.Duration) error {
 			return
 		}
 		in.holdUntil = time.Now().Add(hold)
-		in.leaveMaster(true)
-		in.masterIP, in.masterPrio = netip.Addr{}, 0
-		in.armDown()
-		in.downCause = "drill: no backup took over within master_down; taking the VIPs back"
-		in.transition(Backup, fmt.Sprintf("drill: stepping down, holding back preemption for %s", hold))
+		in.resign(fmt.Sprintf("drill: stepping down, holding back preemption for %s", hold),
+			"drill: no backup took over within master_down; taking the VIPs back")
 	})
 	if !ok {
 		return errors.New("vrrp: instance stopped")
 	}
 	return err
+}
+
+// resign leaves MASTER for BACKUP with a priority-0 advert, so that a
+// backup takes over after Skew_Time (RFC 5798 §6.4.3), forgetting the
+// master it knew and arming master_down: if no backup takes over, the
+// instance becomes master again then, for downCause.
+func (in *Instance) resign(cause, downCause string) {
+	in.leaveMaster(true)
+	in.masterIP, in.masterPrio = netip.Addr{}, 0
+	in.armDown()
+	in.downCause = downCause
+	in.transition(Backup, cause)
 }

@@ -2,6 +2,7 @@ package vrrp
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/netip"
@@ -26,19 +27,20 @@ type node struct {
 	cfg  Config
 	stop context.CancelFunc
 
-	mu        sync.Mutex
-	cut       bool
-	events    []Event
-	sent      []sentAdvert
-	vips      map[netip.Prefix]bool
-	announced []time.Time
-	onEvent   func(Event) // also told of each transition
-	group     *Group
-	spy       *announceSpy
-	vipFail   error    // AddVIPs and RemoveVIPs fail with it while set
-	vipCalls  int      // AddVIPs and RemoveVIPs calls
-	stopped   bool     // its reader is stopped too: packets stay "in the kernel"
-	inKernel  []Packet // what arrived meanwhile, unread
+	mu            sync.Mutex
+	cut           bool
+	events        []Event
+	sent          []sentAdvert
+	vips          map[netip.Prefix]bool
+	announced     []time.Time
+	onEvent       func(Event) // also told of each transition
+	group         *Group
+	spy           *announceSpy
+	vipFail       error    // AddVIPs and RemoveVIPs fail with it while set
+	vipCalls      int      // AddVIPs and RemoveVIPs calls
+	announceFails int      // Announce fails this many more times
+	stopped       bool     // its reader is stopped too: packets stay "in the kernel"
+	inKernel      []Packet // what arrived meanwhile, unread
 }
 
 // Pending is the transport's view of the kernel queue (SIOCINQ).
@@ -169,6 +171,10 @@ func (n *node) outside(p netip.Prefix, present bool) {
 func (n *node) Announce(iface string, ips []netip.Addr) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if n.announceFails > 0 {
+		n.announceFails--
+		return errors.New("sendto: network is down")
+	}
 	n.announced = append(n.announced, time.Now())
 	if n.spy != nil {
 		n.spy.ips = append(n.spy.ips, slices.Clone(ips))

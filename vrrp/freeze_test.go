@@ -145,3 +145,25 @@ func TestStoppedBackupReadsTheKernelQueueFirst(t *testing.T) {
 		}
 	})
 }
+
+// A stop gives a failing VIP removal a few short tries, not the backoff
+// the retries reached (up to vipRetryMax each): instances stop one after
+// another, and the service manager's patience is shared by all of them.
+func TestStopNeverWaitsOnTheVIPBackoff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := &wire{}
+		a := w.add(t, "192.0.2.11", testConfig("A", 150), nil)
+		time.Sleep(5 * time.Second)
+		if a.state() != Master {
+			t.Fatalf("A is %s", a.state())
+		}
+		a.failVIPs(syscall.EMFILE)
+		a.inst.do(a.inst.removeVIPs) // a failed removal: the backoff starts
+		time.Sleep(30 * time.Second) // and grows to vipRetryMax
+		start := time.Now()
+		a.stop()
+		if took := time.Since(start); took > shutdownRetries*shutdownWait {
+			t.Errorf("the stop took %s; want at most %d × %s", took, shutdownRetries, shutdownWait)
+		}
+	})
+}

@@ -395,3 +395,22 @@ func TestGARPRefresh(t *testing.T) {
 		}
 	})
 }
+
+// A send that fails does not abandon the rest of a GARP burst: the next
+// repeat may go through (finding 4: a flapped link's first send fails).
+func TestGARPBurstGoesOnPastAFailedSend(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		w := &wire{}
+		cfg := testConfig("A", 150)
+		cfg.GARP.Repeat = 3
+		a := w.add(t, "192.0.2.11", cfg, nil, func(n *node) { n.announceFails = 1 })
+		time.Sleep(MasterDown(V3, 150, time.Second) + time.Millisecond)
+		synctest.Wait()
+		if a.state() != Master {
+			t.Fatalf("A is %s", a.state())
+		}
+		if got := len(a.announcements()); got != 2 {
+			t.Errorf("%d announcements after one failed send of a burst of 3; want the other 2", got)
+		}
+	})
+}

@@ -155,9 +155,6 @@ func (n *Node) shutdown() {
 	for _, name := range slices.Clone(n.order) {
 		n.stopInstance(n.instances[name])
 	}
-	for _, m := range n.instances { // none is left out of order; should one be
-		n.stopInstance(m)
-	}
 	retired := n.retired
 	n.mu.Unlock()
 	n.endScripts(retired)

@@ -354,3 +354,30 @@ func TestNodeStopIsSerial(t *testing.T) {
 		}
 	})
 }
+
+// An instance replaced by a reload (its VRID changed) resigns with its own
+// stop script, not the one the reload brings for its successor.
+func TestNodeReplacedInstanceRunsItsOwnStopScript(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ha, _ := pair()
+		cfg := vrrp.NodeConfig{Instances: []vrrp.Config{instance("VI_1", "eth0", 51, 150, vip1)}}
+		cfg.Instances[0].Notify.Stop = []string{"/bin/stop-old"}
+		a := startDirector(t, ha, cfg)
+		time.Sleep(5 * time.Second)
+		changed := vrrp.NodeConfig{Instances: []vrrp.Config{instance("VI_1", "eth0", 52, 150, vip1)}}
+		changed.Instances[0].Notify.Stop = []string{"/bin/stop-new"}
+		if _, err := a.node.Apply(changed); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		var stops []string
+		for _, argv := range ha.Runner.Runs() {
+			if strings.HasPrefix(argv[0], "/bin/stop-") {
+				stops = append(stops, argv[0])
+			}
+		}
+		if !slices.Equal(stops, []string{"/bin/stop-old"}) {
+			t.Errorf("stop scripts run at the replacement: %v; want the old instance's own", stops)
+		}
+	})
+}

@@ -156,11 +156,7 @@ func (in *Instance) vipsRemoved(missing []netip.Prefix) {
 	cause := fmt.Sprintf("virtual IP %s removed from %s by something else; handing over (priority 0)", prefixList(missing), in.cfg.Interface)
 	in.log.Warn("virtual IP removed from a master by something else: handing over; every VIP is added again at the next mastership",
 		"vips", prefixList(missing), "interface", in.cfg.Interface)
-	in.leaveMaster(true)
-	in.masterIP, in.masterPrio = netip.Addr{}, 0
-	in.armDown()
-	in.downCause = "no advert from a master for master_down after a VIP was removed by something else; taking the VIPs back"
-	in.transition(Backup, cause)
+	in.resign(cause, "no advert from a master for master_down after a VIP was removed by something else; taking the VIPs back")
 }
 
 func prefixList(ps []netip.Prefix) string {

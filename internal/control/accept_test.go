@@ -203,3 +203,27 @@ func TestServeRefusesWhenEverySlotIsBusy(t *testing.T) {
 		}
 	})
 }
+
+// A connection evicted while its request line arrived does not run it:
+// its client saw the close and may well ask again (a drill twice).
+func TestEvictedRequestDoesNotRun(t *testing.T) {
+	s := &connSet{max: 1}
+	a, b := net.Pipe()
+	defer b.Close()
+	first, _, ok := s.admit(a)
+	if !ok {
+		t.Fatal("the first connection was refused")
+	}
+	c, d := net.Pipe()
+	defer d.Close()
+	second, evicted, ok := s.admit(c)
+	if !ok || !evicted {
+		t.Fatalf("the second connection: admitted %t, evicted the first %t", ok, evicted)
+	}
+	if s.busy(first) {
+		t.Error("the evicted connection's request would run")
+	}
+	if !s.busy(second) {
+		t.Error("the admitted connection's request would not run")
+	}
+}
